@@ -1,0 +1,53 @@
+package io.kvserve.testsupport.redis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** PING over raw RESP, so the fixture can check a Redis without pulling a client library in. */
+final class RespPing {
+
+    private RespPing() {
+    }
+
+    /** True if {@code endpoint} answers {@code +PONG} within {@code timeout}. */
+    static boolean ping(RedisEndpoint endpoint, Duration timeout) {
+        int timeoutMillis = (int) Math.max(1, timeout.toMillis());
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(endpoint.host(), endpoint.port()), timeoutMillis);
+            socket.setSoTimeout(timeoutMillis);
+            OutputStream out = socket.getOutputStream();
+            out.write("*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            byte[] reply = in.readNBytes(7);
+            return "+PONG\r\n".equals(new String(reply, StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Polls until PONG, the process dies, or the timeout passes. */
+    static void awaitPong(RedisEndpoint endpoint, Duration timeout, Process process) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("process exited with code " + process.exitValue() + " before answering PING");
+            }
+            if (ping(endpoint, Duration.ofMillis(200))) {
+                return;
+            }
+            try {
+                Thread.sleep(25);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for redis-server", e);
+            }
+        }
+        throw new IOException("no PONG on " + endpoint.uri() + " within " + timeout.toMillis() + " ms");
+    }
+}
