@@ -122,8 +122,9 @@ public final class GgmlQuants {
                 }
             }
             case Q4_K -> {
+                byte[] scales = new byte[12]; // one block's packed 6-bit scales and mins
                 for (int b = 0; b < numBlocks; b++, blockOffset += 144, out += 256) {
-                    dequantizeBlockQ4_K(src, blockOffset, dst, out);
+                    dequantizeBlockQ4_K(src, blockOffset, scales, dst, out);
                 }
             }
             case Q6_K -> {
@@ -144,10 +145,9 @@ public final class GgmlQuants {
         }
     }
 
-    private static void dequantizeBlockQ4_K(MemorySegment src, long block, float[] dst, int out) {
+    private static void dequantizeBlockQ4_K(MemorySegment src, long block, byte[] scales, float[] dst, int out) {
         float d = f16ToF32(src.get(SHORT_LE, block));
         float dmin = f16ToF32(src.get(SHORT_LE, block + 2));
-        byte[] scales = new byte[12];
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, block + 4, scales, 0, 12);
         long qs = block + 16;
         for (int group = 0; group < 4; group++) {

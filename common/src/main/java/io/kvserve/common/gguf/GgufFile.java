@@ -127,6 +127,10 @@ public final class GgufFile implements AutoCloseable {
         if (version == 1) {
             throw in.error("GGUF version 1 is not supported (its counts are 32-bit); re-convert the model with a current llama.cpp");
         }
+        long swapped = Integer.toUnsignedLong(Integer.reverseBytes((int) version));
+        if (swapped == 2 || swapped == 3) {
+            throw in.error("big-endian GGUF (version " + swapped + ") is not supported; convert the model little-endian");
+        }
         if (version != 2 && version != 3) {
             throw in.error("unsupported GGUF version " + version + "; supported: 2, 3");
         }
@@ -159,7 +163,7 @@ public final class GgufFile implements AutoCloseable {
             alignment = (int) a;
         }
 
-        List<GgufTensorInfo> infos = new ArrayList<>((int) numTensors);
+        List<GgufTensorInfo> infos = new ArrayList<>((int) Math.min(numTensors, 4096));
         Map<String, GgufTensorInfo> byName = new LinkedHashMap<>();
         for (long i = 0; i < numTensors; i++) {
             String name = in.string("name of tensor #" + i);
@@ -589,6 +593,9 @@ public final class GgufFile implements AutoCloseable {
             need(8, what + " array length");
             long count = u64();
             checkCount(count, elementType.minEncodedBytes(), what + " array length");
+            if (count > Integer.MAX_VALUE - 8) {
+                throw error(what + ": array length " + count + " exceeds what one Java list can hold");
+            }
             List<Object> elements = new ArrayList<>((int) count);
             for (long i = 0; i < count; i++) {
                 elements.add(value(elementType, what, depth + 1));

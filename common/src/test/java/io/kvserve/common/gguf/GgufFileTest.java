@@ -149,6 +149,14 @@ class GgufFileTest {
     }
 
     @Test
+    void open_bigEndianFile_saysSo() throws IOException {
+        byte[] bytes = validSmall().bytes();
+        bytes[4] = 0;
+        bytes[7] = 3;
+        assertRejected("be.gguf", bytes, "big-endian");
+    }
+
+    @Test
     void open_absurdTensorCount_isRejectedBeforeAllocating() throws IOException {
         assertRejected("count.gguf", new GgufBytes().header(3, Long.MAX_VALUE / 2, 0).bytes(), "tensor count");
         assertRejected("kvs.gguf", new GgufBytes().header(3, 0, 1L << 40).bytes(), "metadata kv count");
