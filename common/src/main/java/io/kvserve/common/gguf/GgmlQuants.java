@@ -310,8 +310,8 @@ public final class GgmlQuants {
      * scale is rounded up (so 15 steps still span the range) and the 6-bit min to nearest.
      */
     private static void quantizeBlockQ4_K(float[] x, int in, MemorySegment dst, long block) {
-        float[] subScales = new float[8];
-        float[] subMins = new float[8]; // -min, >= 0
+        float[] subScales = new float[8]; // (numSubBlocks): (max - min) / 15
+        float[] subMins = new float[8]; // (numSubBlocks): -min, >= 0
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < 8; j++) {
@@ -331,13 +331,13 @@ public final class GgmlQuants {
         short dminBits = f32ToF16(maxMin / 63);
         float d = f16ToF32(dBits);
         float dmin = f16ToF32(dminBits);
-        int[] ls = new int[8];
-        int[] lm = new int[8];
+        int[] ls = new int[8]; // (numSubBlocks): 6-bit scales
+        int[] lm = new int[8]; // (numSubBlocks): 6-bit mins
         for (int j = 0; j < 8; j++) {
             ls[j] = d > 0 ? Math.clamp((int) Math.ceil(subScales[j] / d), 0, 63) : 0;
             lm[j] = dmin > 0 ? Math.clamp(Math.round(subMins[j] / dmin), 0, 63) : 0;
         }
-        byte[] scales = new byte[12];
+        byte[] scales = new byte[12]; // packed as get_scale_min_k4 unpacks
         for (int j = 0; j < 8; j++) {
             if (j < 4) {
                 scales[j] = (byte) ls[j];
@@ -351,7 +351,7 @@ public final class GgmlQuants {
         dst.set(SHORT_LE, block, dBits);
         dst.set(SHORT_LE, block + 2, dminBits);
         MemorySegment.copy(scales, 0, dst, ValueLayout.JAVA_BYTE, block + 4, 12);
-        int[] q = new int[256];
+        int[] q = new int[256]; // (QK_K): 4-bit levels 0..15
         for (int j = 0; j < 8; j++) {
             float dl = d * ls[j];
             float ml = dmin * lm[j];
@@ -374,7 +374,7 @@ public final class GgmlQuants {
      * 127; the int8 sub-block scale is rounded up.
      */
     private static void quantizeBlockQ6_K(float[] x, int in, MemorySegment dst, long block) {
-        float[] subScales = new float[16];
+        float[] subScales = new float[16]; // (numSubBlocks): amax / 31
         float maxScale = 0;
         for (int j = 0; j < 16; j++) {
             float amax = 0;
@@ -386,7 +386,7 @@ public final class GgmlQuants {
         }
         short dBits = f32ToF16(maxScale / 127);
         float d = f16ToF32(dBits);
-        int[] sc = new int[16];
+        int[] sc = new int[16]; // (numSubBlocks): int8 scales 0..127
         for (int j = 0; j < 16; j++) {
             sc[j] = d > 0 ? Math.clamp((int) Math.ceil(subScales[j] / d), 0, 127) : 0;
         }

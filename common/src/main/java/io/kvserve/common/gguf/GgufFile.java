@@ -136,8 +136,8 @@ public final class GgufFile implements AutoCloseable {
         }
         in.need(16, "header counts");
         long numTensors = in.u64();
-        long numKvs = in.u64();
         in.checkCount(numTensors, 24, "tensor count");
+        long numKvs = in.u64();
         in.checkCount(numKvs, 13, "metadata kv count");
 
         Map<String, GgufValue> metadata = new LinkedHashMap<>();

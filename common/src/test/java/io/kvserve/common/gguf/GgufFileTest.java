@@ -275,10 +275,31 @@ class GgufFileTest {
         }
     }
 
+    /** A writer-made file with every metadata kind, nested arrays and one tensor of each supported type. */
+    private byte[] validRich() throws IOException {
+        GgufWriter w = new GgufWriter();
+        w.putUint8("u8", 1).putInt8("i8", -1).putUint16("u16", 2).putInt16("i16", -2).putUint32("u32", 3)
+                .putInt32("i32", -3).putUint64("u64", 4).putInt64("i64", -4).putFloat32("f32", 0.5f)
+                .putFloat64("f64", 0.25).putBool("b", true).putString("s", "x")
+                .putStringArray("sa", List.of("a", "bc")).putInt32Array("ia", new int[] {1, 2})
+                .putArray("na", new GgufArray(GgufValueType.ARRAY, List.of(new GgufArray(GgufValueType.UINT8, List.of(9)))));
+        for (GgmlType t : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q8_0,
+                GgmlType.Q4_K, GgmlType.Q6_K}) {
+            w.addTensor("t." + t, t, new long[] {256}, new float[256]);
+        }
+        Path p = dir.resolve("rich.gguf");
+        w.write(p);
+        return Files.readAllBytes(p);
+    }
+
     @Test
     void open_randomCorruptions_giveOnlyFormatExceptionOrAValidFile() throws IOException {
-        byte[] valid = validSmall().bytes();
-        Random random = new Random(1234);
+        fuzz(validSmall().bytes(), 1234);
+        fuzz(validRich(), 5678);
+    }
+
+    private void fuzz(byte[] valid, long seed) throws IOException {
+        Random random = new Random(seed);
         int numAccepted = 0;
         for (int trial = 0; trial < 3000; trial++) {
             byte[] bytes = valid.clone();

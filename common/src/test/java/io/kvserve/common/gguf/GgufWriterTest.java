@@ -163,6 +163,27 @@ class GgufWriterTest {
     }
 
     @Test
+    void write_rowSourceTensors_reuseOneRowBufferSoMemoryStaysBounded() throws IOException {
+        java.util.Set<float[]> buffers = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        GgufWriter w = new GgufWriter();
+        RowSource rows = (row, out) -> {
+            buffers.add(out);
+            java.util.Arrays.fill(out, 0.01f * row);
+        };
+        w.addTensor("a", GgmlType.Q4_K, new long[] {1024, 64}, rows);
+        Path p = dir.resolve("bounded.gguf");
+        w.write(p);
+        assertThat(buffers).hasSize(1);
+        try (GgufFile g = GgufFile.open(p)) {
+            GgufTensorInfo t = g.tensor("a").orElseThrow();
+            assertThat(t.numBytes()).isEqualTo(64 * 4 * 144);
+            float[] row = new float[1024];
+            g.dequantizeRow(t, 63, row, 0);
+            assertThat(row[1023]).isCloseTo(0.63f, org.assertj.core.api.Assertions.within(0.63f / 16));
+        }
+    }
+
+    @Test
     void addTensor_invalidArguments_areRejected() {
         GgufWriter w = new GgufWriter();
         assertThatThrownBy(() -> w.addTensor("x", GgmlType.Q4_K, new long[] {128}, new float[128]))
