@@ -390,8 +390,12 @@ public final class SyntheticVocab {
         for (int id = 0; id < tokens.size(); id++) {
             vocab.put(tokens.get(id), id);
         }
-        for (Special s : specials) {
-            vocab.remove(s.content());
+        if (family != Family.SMOLLM2) {
+            // Llama 3 and Qwen2 files list added tokens only in added_tokens (they follow the model
+            // vocab); SmolLM2's sit at ids 0..16 and so must be in model.vocab too.
+            for (Special s : specials) {
+                vocab.remove(s.content());
+            }
         }
         model.put("vocab", vocab);
         // Llama 3 style files use the newer pair spelling, the others "a b" strings: both are read.
