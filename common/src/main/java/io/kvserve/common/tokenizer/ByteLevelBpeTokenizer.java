@@ -3,7 +3,6 @@ package io.kvserve.common.tokenizer;
 import java.text.Normalizer;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Byte-level BPE: GPT-2's scheme, used by Llama 3, Qwen2, SmolLM and most recent models
@@ -25,16 +24,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * pair" loop would be quadratic. With {@code ignoreMerges} (Llama 3) a pre-token that is itself a
  * vocabulary entry is emitted whole before any merging [1, 2].
  *
- * <p>Natural text repeats pre-tokens heavily, so results are cached per pre-token string; the cache
- * is concurrent and simply cleared when it grows past {@link #CACHE_MAX_ENTRIES} (cheaper and
- * good enough compared with an LRU on this path).
+ * <p>Natural text repeats pre-tokens heavily, so results are cached per pre-token in a
+ * {@link PieceCache} looked up by char range (no char copy on a hit). Pre-tokens
+ * longer than {@value #CACHE_MAX_PIECE_CHARS} chars are rare and not cached.
  *
  * <p>References: [1] llama.cpp {@code src/llama-vocab.cpp} (llm_tokenizer_bpe);
  * [2] huggingface/tokenizers {@code tokenizers/src/models/bpe/word.rs} ({@code merge_all}).
  */
 public final class ByteLevelBpeTokenizer implements Tokenizer {
     static final int CACHE_MAX_ENTRIES = 1 << 17;
-    private static final int CACHE_MAX_PIECE_CHARS = 128;
+    private static final int CACHE_MAX_PIECE_CHARS = 64;
 
     private final TokenTable table;
     private final SpecialTokens specials;
@@ -43,7 +42,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     private final int[] byteTokenIds = new int[256];
     private final boolean ignoreMerges;
     private final boolean normalizeNfc;
-    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    private final PieceCache cache = new PieceCache(CACHE_MAX_ENTRIES);
 
     /**
      * @param tokens       token texts in id order, byte-level spelled for the learned ones
@@ -136,14 +135,11 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             int s = spans.get(i);
             int e = spans.get(i + 1);
             if (e - s <= CACHE_MAX_PIECE_CHARS) {
-                String key = text.substring(s, e);
-                int[] ids = cache.get(key);
+                int hash = PieceCache.hash(text, s, e);
+                int[] ids = cache.get(text, s, e, hash);
                 if (ids == null) {
                     ids = bpe(text, s, e);
-                    if (cache.size() >= CACHE_MAX_ENTRIES) {
-                        cache.clear();
-                    }
-                    cache.put(key, ids);
+                    cache.put(text, s, e, hash, ids);
                 }
                 out.addAll(ids);
             } else {

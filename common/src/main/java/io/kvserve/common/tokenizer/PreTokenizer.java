@@ -2,8 +2,6 @@ package io.kvserve.common.tokenizer;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Splits text into pre-tokens that BPE then merges within, never across.
@@ -13,7 +11,8 @@ import java.util.regex.Pattern;
  * each gap between matches. That is both HF's {@code Sequence[Split, ..., ByteLevel(use_regex=false)]}
  * and llama.cpp's {@code unicode_regex_split} with a list of expressions.
  *
- * <p>Java regex notes: {@code \s} needs {@link Pattern#UNICODE_CHARACTER_CLASS} to mean Unicode
+ * <p>The known expressions run hand-compiled (see {@link PreTokenSplitter}); any other one runs on
+ * {@link java.util.regex}. Java regex notes: {@code \s} needs {@code Pattern.UNICODE_CHARACTER_CLASS} to mean Unicode
  * White_Space as in Oniguruma/Rust (the flag also makes {@code (?i)} Unicode-aware); {@code \s+(?!\S)}
  * backtracks one char so the last space stays with the next word, as in the reference engines; a
  * matcher region has opaque bounds, so lookahead stops at the piece end exactly as on a substring.
@@ -35,14 +34,12 @@ public final class PreTokenizer {
     /** HF {@code Digits(individual_digits=false)}. */
     public static final String DIGIT_RUN_REGEX = "\\p{N}+";
 
-    private final List<Pattern> patterns;
+    private final List<PreTokenSplitter> splitters;
     private final List<String> regexes;
 
     public PreTokenizer(List<String> regexes) {
         this.regexes = List.copyOf(regexes);
-        this.patterns = this.regexes.stream()
-                .map(r -> Pattern.compile(r, Pattern.UNICODE_CHARACTER_CLASS))
-                .toList();
+        this.splitters = this.regexes.stream().map(PreTokenSplitter::forRegex).toList();
     }
 
     public static PreTokenizer gpt2() {
@@ -87,37 +84,13 @@ public final class PreTokenizer {
         }
         current.add(start);
         current.add(end);
-        for (Pattern pattern : patterns) {
+        for (PreTokenSplitter splitter : splitters) {
             IntList next = new IntList(current.size() * 4);
-            Matcher matcher = pattern.matcher(text);
             for (int i = 0; i < current.size(); i += 2) {
-                splitOne(matcher, current.get(i), current.get(i + 1), next);
+                splitter.split(text, current.get(i), current.get(i + 1), next);
             }
             current = next;
         }
         return current;
-    }
-
-    private static void splitOne(Matcher matcher, int start, int end, IntList out) {
-        matcher.region(start, end);
-        int pos = start;
-        while (matcher.find()) {
-            int ms = matcher.start();
-            int me = matcher.end();
-            if (ms == me) {
-                continue;
-            }
-            if (ms > pos) {
-                out.add(pos);
-                out.add(ms);
-            }
-            out.add(ms);
-            out.add(me);
-            pos = me;
-        }
-        if (pos < end) {
-            out.add(pos);
-            out.add(end);
-        }
     }
 }

@@ -65,7 +65,9 @@ class ChatTemplateTest {
     @Test
     void render_qwen25_toolsAndToolTurns_rendersToolBlocks() {
         ChatTemplate template = new ChatTemplate(ReferenceChatTemplates.QWEN_2_5, "", "<|im_end|>");
-        Map<String, Object> tool = Map.of("type", "function", "function", Map.of("name", "f"));
+        Map<String, Object> tool = new java.util.LinkedHashMap<>();
+        tool.put("type", "function");
+        tool.put("function", Map.of("name", "f"));
         Map<String, Object> call = Map.of("function", Map.of("name", "f", "arguments", Map.of("a", 1)));
         String prompt = template.render(List.of(ChatMessage.user("Hi"),
                 new ChatMessage("assistant", "", Map.of("tool_calls", List.of(call))),
