@@ -220,6 +220,69 @@ public final class SyntheticVocab {
         }
     }
 
+    /**
+     * A SentencePiece-style vocabulary for GGUF {@code tokenizer.ggml.model = "llama"} in Llama 2's
+     * layout: {@code <unk>} 0, {@code <s>} 1, {@code </s>} 2, {@code <0x00>..<0xFF>} 3..258, then
+     * pieces with descending scores. Every piece's text is reachable by SentencePiece merging: each
+     * candidate first adds its missing single characters, then its prefixes ({@code ▁t}, {@code ▁th},
+     * {@code ▁the}), so adjacent symbols always concatenate to a known piece.
+     *
+     * @param vocabSize total number of tokens, at least 259 + 1
+     */
+    public static GgufTokenizerData generateSentencePiece(int vocabSize, long seed) {
+        if (vocabSize < 260) {
+            throw new IllegalArgumentException("vocabSize " + vocabSize + " is below 260 (3 specials + 256 bytes + 1)");
+        }
+        List<String> tokens = new ArrayList<>(vocabSize);
+        List<Integer> types = new ArrayList<>(vocabSize);
+        tokens.addAll(List.of("<unk>", "<s>", "</s>"));
+        types.addAll(List.of(TokenType.UNKNOWN.ggufCode(), TokenType.CONTROL.ggufCode(), TokenType.CONTROL.ggufCode()));
+        for (int b = 0; b < 256; b++) {
+            tokens.add(String.format("<0x%02X>", b));
+            types.add(TokenType.BYTE.ggufCode());
+        }
+        java.util.Set<String> known = new java.util.HashSet<>(tokens);
+        outer:
+        for (String candidate : candidates(Family.LLAMA3, seed)) {
+            String piece = candidate.replace(' ', SentencePieceBpeTokenizer.SPACE_MARK);
+            for (int i = 0; i < piece.length(); ) {
+                int cp = piece.codePointAt(i);
+                String ch = Character.toString(cp);
+                if (known.add(ch)) {
+                    if (tokens.size() == vocabSize) {
+                        break outer;
+                    }
+                    tokens.add(ch);
+                    types.add(TokenType.NORMAL.ggufCode());
+                }
+                i += Character.charCount(cp);
+            }
+            for (int end = 1; end <= piece.length(); end++) {
+                if (Character.isHighSurrogate(piece.charAt(end - 1))) {
+                    continue;
+                }
+                String prefix = piece.substring(0, end);
+                if (known.add(prefix)) {
+                    if (tokens.size() == vocabSize) {
+                        break outer;
+                    }
+                    tokens.add(prefix);
+                    types.add(TokenType.NORMAL.ggufCode());
+                }
+            }
+            if (tokens.size() == vocabSize) {
+                break;
+            }
+        }
+        float[] scores = new float[tokens.size()];
+        for (int id = 259; id < scores.length; id++) {
+            scores[id] = -(id - 259);
+        }
+        return new GgufTokenizerData("llama", null, List.copyOf(tokens), scores,
+                types.stream().mapToInt(Integer::intValue).toArray(), null, OptionalInt.of(1), OptionalInt.of(2),
+                OptionalInt.of(0), OptionalInt.empty(), true, false, true, ReferenceChatTemplates.LLAMA_3_1);
+    }
+
     /** The candidate stream: frequent pieces first, then an endless supply of syllable words. */
     private static Iterable<String> candidates(Family family, long seed) {
         List<String> head = new ArrayList<>();

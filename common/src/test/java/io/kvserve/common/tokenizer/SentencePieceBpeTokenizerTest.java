@@ -115,4 +115,19 @@ class SentencePieceBpeTokenizerTest {
         assertThat(tokenizer.tokenBytes(3 + 0x41)).containsExactly(0x41);
         assertThat(tokenizer.tokenBytes(id("▁hello"))).isEqualTo(" hello".getBytes());
     }
+
+    @Test
+    void syntheticVocab_englishAndAdversarialText_compressesAndRoundTrips() {
+        GgufTokenizerData data = SyntheticVocab.generateSentencePiece(32_000, 3);
+        assertThat(data.tokens()).hasSize(32_000);
+        Tokenizer tokenizer = GgufTokenizerLoader.load(data).tokenizer();
+        String text = "The model would like to see the other people in the world.";
+        assertThat(tokenizer.encode(text).length).isLessThan(text.length() / 3);
+        for (String s : AdversarialStrings.random(2_000, 9)) {
+            String expected = Utf8.replaceLoneSurrogates(s).replace(SentencePieceBpeTokenizer.SPACE_MARK, ' ');
+            assertThat(tokenizer.decode(tokenizer.encode(s))).isEqualTo(expected);
+        }
+        int[] ids = tokenizer.encode("日本語 😀");
+        assertThat(java.util.Arrays.stream(ids).anyMatch(id -> tokenizer.tokenType(id) == TokenType.BYTE)).isTrue();
+    }
 }
