@@ -2,7 +2,6 @@ package io.kvserve.common.tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -33,8 +32,7 @@ public final class GgufTokenizerLoader {
             throw new TokenizerException("tokenizer.ggml.add_space_prefix = true is not supported for gpt2 models");
         }
         PreTokenizer preTokenizer = PreTokenizer.forGgufPre(data.pre());
-        String pre = data.pre() == null ? "default" : data.pre().toLowerCase(Locale.ROOT);
-        boolean isLlama3 = pre.equals("llama-bpe") || pre.equals("llama3") || pre.equals("llama-v3");
+        boolean isLlama3 = PreTokenizer.ggufPreIgnoresMerges(data.pre());
         List<String[]> merges = new ArrayList<>(data.merges().size());
         for (String merge : data.merges()) {
             merges.add(ByteLevelBpeTokenizer.parseMerge(merge));

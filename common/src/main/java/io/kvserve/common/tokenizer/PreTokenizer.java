@@ -59,16 +59,34 @@ public final class PreTokenizer {
         return new PreTokenizer(List.of(SINGLE_DIGIT_REGEX, GPT2_REGEX));
     }
 
-    /** The pre-tokenizer for a GGUF {@code tokenizer.ggml.pre} value of a {@code gpt2} model. */
+    /** llama.cpp's regexes when {@code tokenizer.ggml.pre} is absent or {@code "default"}. */
+    public static PreTokenizer llamaCppDefault() {
+        return new PreTokenizer(List.of("[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2_REGEX, DIGIT_RUN_REGEX, "[0-9][0-9][0-9]"));
+    }
+
+    /**
+     * The pre-tokenizer for a GGUF {@code tokenizer.ggml.pre} value of a {@code gpt2} model, with the
+     * names llama.cpp maps to the same expressions (src/llama-vocab.cpp).
+     */
     public static PreTokenizer forGgufPre(String pre) {
         String name = pre == null ? "default" : pre.toLowerCase(Locale.ROOT);
         return switch (name) {
-            case "default", "gpt-2", "gpt2" -> gpt2();
-            case "llama3", "llama-v3", "llama-bpe" -> llama3();
-            case "qwen2" -> qwen2();
-            case "smollm" -> smollm();
+            case "default" -> llamaCppDefault();
+            case "gpt-2", "gpt2", "mpt", "olmo", "jais" -> gpt2();
+            case "llama3", "llama-v3", "llama-bpe", "falcon3" -> llama3();
+            case "qwen2", "stablelm2" -> qwen2();
+            case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b" -> smollm();
             default -> throw new TokenizerException("unsupported GGUF tokenizer.ggml.pre '" + pre
-                    + "' (supported: default, gpt-2, llama-bpe, llama3, qwen2, smollm)");
+                    + "' (supported: default, gpt-2, mpt, olmo, jais, llama-bpe, llama3, llama-v3, falcon3, qwen2,"
+                    + " stablelm2, smollm, starcoder, refact, command-r, codeshell, exaone, minerva-7b)");
+        };
+    }
+
+    /** Whether llama.cpp emits a whole pre-token that is a vocabulary entry before merging (its LLAMA3 type). */
+    static boolean ggufPreIgnoresMerges(String pre) {
+        return pre != null && switch (pre.toLowerCase(Locale.ROOT)) {
+            case "llama3", "llama-v3", "llama-bpe", "falcon3" -> true;
+            default -> false;
         };
     }
 

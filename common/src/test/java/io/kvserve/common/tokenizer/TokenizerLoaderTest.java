@@ -35,6 +35,23 @@ class TokenizerLoaderTest {
     }
 
     @Test
+    void forGgufPre_llamaCppNames_mapToTheirExpressions() {
+        assertThat(PreTokenizer.forGgufPre("llama-bpe").regexes()).containsExactly(PreTokenizer.LLAMA3_REGEX);
+        assertThat(PreTokenizer.forGgufPre("qwen2").regexes()).containsExactly(PreTokenizer.QWEN2_REGEX);
+        assertThat(PreTokenizer.forGgufPre("smollm").regexes())
+                .containsExactly(PreTokenizer.SINGLE_DIGIT_REGEX, PreTokenizer.GPT2_REGEX);
+        assertThat(PreTokenizer.forGgufPre("gpt-2").regexes()).containsExactly(PreTokenizer.GPT2_REGEX);
+        assertThat(PreTokenizer.forGgufPre(null).regexes()).hasSize(4);
+        // llama.cpp's default splits punctuation runs and digit triples before the GPT-2 expression
+        IntList spans = PreTokenizer.forGgufPre("default").split("a,b 12345", 0, 9);
+        List<String> pieces = new java.util.ArrayList<>();
+        for (int i = 0; i < spans.size(); i += 2) {
+            pieces.add("a,b 12345".substring(spans.get(i), spans.get(i + 1)));
+        }
+        assertThat(pieces).containsExactly("a", ",", "b", " ", "123", "45");
+    }
+
+    @Test
     void ggufLoad_mergeOfMissingToken_namesTheMerge() {
         GgufTokenizerData data = new GgufTokenizerData("gpt2", "llama-bpe", List.of("a", "b"), null, null,
                 List.of("a b"), OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty(),
