@@ -75,7 +75,12 @@ public interface Tokenizer {
     record EncodeOptions(boolean parseSpecials, boolean addSpecialTokens) {
         /** User text: no control-token parsing, nothing added. */
         public static final EncodeOptions RAW = new EncodeOptions(false, false);
-        /** A rendered chat prompt: control tokens parsed, BOS/EOS added as the model says. */
+        /** A prompt: control tokens parsed, BOS/EOS added as the model says. */
         public static final EncodeOptions PROMPT = new EncodeOptions(true, true);
+        /**
+         * A rendered chat template: control tokens parsed, nothing added, because templates write
+         * {@code bos_token} themselves (adding it again gives llama.cpp's "2 BOS tokens" warning).
+         */
+        public static final EncodeOptions RENDERED_CHAT = new EncodeOptions(true, false);
     }
 }
