@@ -119,7 +119,6 @@ public final class SyntheticVocab {
         if (learner.tokens.size() < numRegular) {
             throw new IllegalStateException("candidate stream ended at " + learner.tokens.size() + " tokens");
         }
-        int offset = specialsFirst ? specialNames.size() : 0;
         int firstSpecial = specialsFirst ? 0 : numRegular;
         List<String> tokens = new ArrayList<>(numRegular + specialNames.size());
         List<Special> specials = new ArrayList<>();
@@ -135,7 +134,6 @@ public final class SyntheticVocab {
             boolean control = !(name.equals("<tool_call>") || name.equals("</tool_call>"));
             specials.add(new Special(firstSpecial + i, name, control));
         }
-        assert offset >= 0;
         return new SyntheticVocab(family, List.copyOf(tokens), List.copyOf(learner.merges), List.copyOf(specials),
                 bosId, eosId, addBos, Math.max(ggufNumTokens, tokens.size()));
     }
