@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.kvserve.common.gguf.GgmlQuants;
 import io.kvserve.common.gguf.GgmlType;
 import io.kvserve.common.gguf.GgufFile;
 import io.kvserve.common.gguf.GgufTensorInfo;
@@ -56,6 +57,49 @@ class ModelGeneratorTest {
             String text = "Generated models carry a working tokenizer: 123 ünïcödé 🙂";
             assertThat(tokenizer.decode(tokenizer.encode(text))).isEqualTo(text);
             assertThat(model.tokenizer().chatTemplate()).isPresent();
+        }
+    }
+
+    /**
+     * The real shapes, written as Q4_0 (the smallest type: 80 MB to 700 MB) and read back: the
+     * config is the preset's, the tokenizer has the family's special tokens, and a tensor's stored
+     * blocks are bit for bit the quantization of the generator's rows.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"smollm2-135m", "qwen2.5-0.5b", "llama-3.2-1b"})
+    void writeGguf_realPreset_readsBackBitExactly(String presetName) throws Exception {
+        ModelPreset p = ModelPreset.byName(presetName);
+        Path file = dir.resolve(presetName + ".gguf");
+        new ModelGenerator(p, 1).writeGguf(file, ModelGenerator.WeightType.Q4_0);
+        try (ModelFile model = ModelFile.open(file)) {
+            ModelConfig c = model.config();
+            assertThat(new int[] {c.dim(), c.hiddenDim(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(), c.vocabSize(), c.contextLength()})
+                    .containsExactly(p.dim(), p.hiddenDim(), p.numLayers(), p.numHeads(), p.numKvHeads(), p.headDim(), p.vocabSize(), p.contextLength());
+            assertThat(c.tiedEmbeddings()).isEqualTo(p.tiedEmbeddings());
+            assertThat(c.qkvBias()).isEqualTo(p.qkvBias());
+            assertThat(c.ropeTheta()).isEqualTo(p.ropeTheta());
+
+            Tokenizer tokenizer = model.tokenizer().tokenizer();
+            String eos = tokenizer.tokenText(tokenizer.eosId().orElseThrow());
+            switch (presetName) {
+                case "smollm2-135m" -> assertThat(eos).isEqualTo("<|im_end|>");
+                case "qwen2.5-0.5b" -> assertThat(eos).isIn("<|im_end|>", "<|endoftext|>");
+                default -> assertThat(eos).isEqualTo("<|eot_id|>");
+            }
+
+            GgufFile gguf = model.gguf().orElseThrow();
+            GeneratedTensor down = GeneratedTensor.of(p).stream()
+                    .filter(t -> t.ggufName().equals("blk.0.ffn_down.weight")).findFirst().orElseThrow();
+            GgufTensorInfo info = gguf.tensor(down.ggufName()).orElseThrow();
+            RandomWeights weights = new RandomWeights(1);
+            float[] row = new float[down.rowLength()];
+            long rowBytes = info.numBytes() / down.numRows();
+            for (int r : new int[] {0, 1, down.numRows() - 1}) {
+                weights.fillGgufRow(down, r, row, p);
+                byte[] expected = GgmlQuants.quantize(GgmlType.Q4_0, row);
+                byte[] stored = gguf.data(info).asSlice(r * rowBytes, rowBytes).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                assertThat(stored).as("row " + r).containsExactly(expected);
+            }
         }
     }
 
