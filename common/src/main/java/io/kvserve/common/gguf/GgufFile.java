@@ -1,16 +1,15 @@
 package io.kvserve.common.gguf;
 
+import io.kvserve.common.io.MappedFiles;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -102,17 +101,7 @@ public final class GgufFile implements AutoCloseable {
      * @throws IOException         if it cannot be read
      */
     public static GgufFile open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment file;
-            try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-                file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            }
-            return parse(path, arena, file);
-        } catch (IOException | RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFiles.mapReadOnly(path, GgufFile::parse);
     }
 
     private static GgufFile parse(Path path, Arena arena, MemorySegment file) throws GgufFormatException {

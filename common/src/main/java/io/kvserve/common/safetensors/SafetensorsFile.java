@@ -1,15 +1,14 @@
 package io.kvserve.common.safetensors;
 
 import io.kvserve.common.gguf.GgmlQuants;
+import io.kvserve.common.io.MappedFiles;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -80,17 +79,7 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws SafetensorsFormatException if the file is malformed
      */
     public static SafetensorsFile open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment file;
-            try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-                file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            }
-            return parse(path, arena, file);
-        } catch (IOException | RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFiles.mapReadOnly(path, SafetensorsFile::parse);
     }
 
     private static SafetensorsFile parse(Path path, Arena arena, MemorySegment file) throws SafetensorsFormatException {

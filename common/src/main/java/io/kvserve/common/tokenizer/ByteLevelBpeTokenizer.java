@@ -2,7 +2,6 @@ package io.kvserve.common.tokenizer;
 
 import java.text.Normalizer;
 import java.util.List;
-import java.util.OptionalInt;
 
 /**
  * Byte-level BPE: GPT-2's scheme, used by Llama 3, Qwen2, SmolLM and most recent models
@@ -31,12 +30,10 @@ import java.util.OptionalInt;
  * <p>References: [1] llama.cpp {@code src/llama-vocab.cpp} (llm_tokenizer_bpe);
  * [2] huggingface/tokenizers {@code tokenizers/src/models/bpe/word.rs} ({@code merge_all}).
  */
-public final class ByteLevelBpeTokenizer implements Tokenizer {
+public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
     static final int CACHE_MAX_ENTRIES = 1 << 17;
     private static final int CACHE_MAX_PIECE_CHARS = 64;
 
-    private final TokenTable table;
-    private final SpecialTokens specials;
     private final PreTokenizer preTokenizer;
     private final PairMergeMap merges;
     private final int[] byteTokenIds = new int[256];
@@ -56,16 +53,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     public ByteLevelBpeTokenizer(List<String> tokens, TokenType[] tokenTypes, List<String[]> mergePairs,
                                  PreTokenizer preTokenizer, SpecialTokens specials, boolean ignoreMerges,
                                  boolean normalizeNfc) {
-        byte[][] bytes = new byte[tokens.size()][];
-        for (int id = 0; id < bytes.length; id++) {
-            TokenType type = tokenTypes[id];
-            bytes[id] = type == TokenType.NORMAL || type == TokenType.UNDEFINED || type == TokenType.BYTE
-                    ? ByteLevel.decode(tokens.get(id))
-                    : TokenTable.utf8(tokens.get(id));
-        }
-        this.table = new TokenTable(tokens, tokenTypes, bytes);
-        this.specials = specials;
-        specials.checkRange(tokens.size());
+        super(new TokenTable(tokens, tokenTypes, tokenBytes(tokens, tokenTypes)), specials);
         this.preTokenizer = preTokenizer;
         this.ignoreMerges = ignoreMerges;
         this.normalizeNfc = normalizeNfc;
@@ -241,47 +229,17 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         return table.decode(ids, skipSpecials, false);
     }
 
-    @Override
-    public int vocabSize() {
-        return table.texts.length;
-    }
 
-    @Override
-    public OptionalInt bosId() {
-        return specials.bosId();
-    }
-
-    @Override
-    public OptionalInt eosId() {
-        return specials.eosId();
-    }
-
-    @Override
-    public boolean addBos() {
-        return specials.addBos();
-    }
-
-    @Override
-    public boolean addEos() {
-        return specials.addEos();
-    }
-
-    @Override
-    public String tokenText(int id) {
-        table.checkId(id);
-        return table.texts[id];
-    }
-
-    @Override
-    public byte[] tokenBytes(int id) {
-        table.checkId(id);
-        return table.bytes[id].clone();
-    }
-
-    @Override
-    public TokenType tokenType(int id) {
-        table.checkId(id);
-        return table.types[id];
+    /** The bytes each token stands for: byte-level spelled for learned tokens, UTF-8 for added ones. */
+    private static byte[][] tokenBytes(List<String> tokens, TokenType[] tokenTypes) {
+        byte[][] bytes = new byte[tokens.size()][];
+        for (int id = 0; id < bytes.length; id++) {
+            TokenType type = tokenTypes[id];
+            bytes[id] = type == TokenType.NORMAL || type == TokenType.UNDEFINED || type == TokenType.BYTE
+                    ? ByteLevel.decode(tokens.get(id))
+                    : TokenTable.utf8(tokens.get(id));
+        }
+        return bytes;
     }
 
     public PreTokenizer preTokenizer() {

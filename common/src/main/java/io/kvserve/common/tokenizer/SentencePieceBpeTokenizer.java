@@ -1,7 +1,6 @@
 package io.kvserve.common.tokenizer;
 
 import java.util.List;
-import java.util.OptionalInt;
 import java.util.PriorityQueue;
 
 /**
@@ -27,12 +26,10 @@ import java.util.PriorityQueue;
  * <p>References: [1] llama.cpp {@code src/llama-vocab.cpp} ({@code llm_tokenizer_spm_session});
  * [2] google/sentencepiece {@code bpe_model.cc}.
  */
-public final class SentencePieceBpeTokenizer implements Tokenizer {
+public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
     static final char SPACE_MARK = '\u2581';
 
-    private final TokenTable table;
     private final float[] scores;
-    private final SpecialTokens specials;
     private final boolean addSpacePrefix;
     private final int[] byteTokenIds = new int[256];
 
@@ -49,16 +46,26 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
             throw new TokenizerException("token list has " + tokens.size() + " entries but scores has "
                     + scores.length);
         }
-        byte[][] bytes = new byte[tokens.size()][];
+        super(new TokenTable(tokens, tokenTypes, tokenBytes(tokens, tokenTypes)), specials);
         java.util.Arrays.fill(byteTokenIds, -1);
+        for (int id = 0; id < tokens.size(); id++) {
+            int byteValue = tokenTypes[id] == TokenType.BYTE ? parseByteToken(tokens.get(id)) : -1;
+            if (byteValue >= 0 && byteTokenIds[byteValue] < 0) {
+                byteTokenIds[byteValue] = id;
+            }
+        }
+        this.scores = scores.clone();
+        this.addSpacePrefix = addSpacePrefix;
+    }
+
+    /** The bytes each piece stands for: {@code <0xNN>} one byte, "▁" a space in normal pieces. */
+    private static byte[][] tokenBytes(List<String> tokens, TokenType[] tokenTypes) {
+        byte[][] bytes = new byte[tokens.size()][];
         for (int id = 0; id < bytes.length; id++) {
             String text = tokens.get(id);
             int byteValue = tokenTypes[id] == TokenType.BYTE ? parseByteToken(text) : -1;
             if (byteValue >= 0) {
                 bytes[id] = new byte[] {(byte) byteValue};
-                if (byteTokenIds[byteValue] < 0) {
-                    byteTokenIds[byteValue] = id;
-                }
             } else if (tokenTypes[id] == TokenType.NORMAL || tokenTypes[id] == TokenType.USER_DEFINED
                     || tokenTypes[id] == TokenType.UNDEFINED) {
                 bytes[id] = TokenTable.utf8(text.replace(SPACE_MARK, ' '));
@@ -66,11 +73,7 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
                 bytes[id] = TokenTable.utf8(text);
             }
         }
-        this.table = new TokenTable(tokens, tokenTypes, bytes);
-        this.scores = scores.clone();
-        this.specials = specials;
-        specials.checkRange(tokens.size());
-        this.addSpacePrefix = addSpacePrefix;
+        return bytes;
     }
 
     /** {@code "<0x0A>"} to 10; -1 when the text is not a byte token. */
@@ -213,48 +216,6 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
         return addSpacePrefix;
     }
 
-    @Override
-    public int vocabSize() {
-        return table.texts.length;
-    }
-
-    @Override
-    public OptionalInt bosId() {
-        return specials.bosId();
-    }
-
-    @Override
-    public OptionalInt eosId() {
-        return specials.eosId();
-    }
-
-    @Override
-    public boolean addBos() {
-        return specials.addBos();
-    }
-
-    @Override
-    public boolean addEos() {
-        return specials.addEos();
-    }
-
-    @Override
-    public String tokenText(int id) {
-        table.checkId(id);
-        return table.texts[id];
-    }
-
-    @Override
-    public byte[] tokenBytes(int id) {
-        table.checkId(id);
-        return table.bytes[id].clone();
-    }
-
-    @Override
-    public TokenType tokenType(int id) {
-        table.checkId(id);
-        return table.types[id];
-    }
 
     public float score(int id) {
         table.checkId(id);
