@@ -1,5 +1,6 @@
 package io.kvserve.common.model.gen;
 
+import io.kvserve.common.gguf.GgmlQuants;
 import io.kvserve.common.gguf.GgmlType;
 import io.kvserve.common.gguf.GgufWriter;
 import io.kvserve.common.model.RopeScaling;
@@ -90,8 +91,10 @@ public final class ModelGenerator {
     }
 
     /**
-     * The type a 2-D tensor is stored in: the requested one when its rows split into whole blocks,
-     * else the finest block type they do split into (llama.cpp's quantizer falls back the same way).
+     * The type a tensor is stored in: F32 for 1-D tensors; for 2-D ones the requested type when
+     * their rows split into whole blocks, else Q8_0 (rows a multiple of 32) or F16. llama.cpp's
+     * quantizer also falls back for such rows, to Q8_0 from Q6_K but to Q5_0 from Q4_K; Q5_0 is not
+     * written here.
      */
     static GgmlType storageType(WeightType requested, GeneratedTensor tensor) {
         if (tensor.isVector()) {
@@ -131,12 +134,28 @@ public final class ModelGenerator {
 
         for (GeneratedTensor t : GeneratedTensor.of(preset)) {
             long[] ne = t.isVector() ? new long[] {t.rowLength()} : new long[] {t.rowLength(), t.numRows()};
-            w.addTensor(t.ggufName(), storageType(type, t), ne,
-                    (row, dst) -> weights.fillGgufRow(t, Math.toIntExact(row), dst, preset));
+            // llama.cpp's converter keeps 1-D tensors in F32, holding the checkpoint's f16/bf16 values
+            // exactly; round them the same way, so this file and the safetensors of the same type agree.
+            boolean roundToCheckpointType = t.isVector() && t.kind() != GeneratedTensor.Kind.ROPE_FREQS
+                    && (type == WeightType.F16 || type == WeightType.BF16);
+            w.addTensor(t.ggufName(), storageType(type, t), ne, (row, dst) -> {
+                weights.fillGgufRow(t, Math.toIntExact(row), dst, preset);
+                if (roundToCheckpointType) {
+                    roundThrough(type, dst);
+                }
+            });
         }
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         w.write(file);
+    }
+
+    private static void roundThrough(WeightType type, float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            values[i] = type == WeightType.F16
+                    ? GgmlQuants.f16ToF32(GgmlQuants.f32ToF16(values[i]))
+                    : GgmlQuants.bf16ToF32(GgmlQuants.f32ToBf16(values[i]));
+        }
     }
 
     /** Writes a Hugging Face model directory; {@code dtype} is F32, F16 or BF16. */

@@ -20,6 +20,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -124,14 +125,14 @@ class ModelGeneratorTest {
      * reshape rather than through the generator's own index function.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"tiny", "tiny-qwen2"})
-    void ggufAndSafetensors_sameSeed_holdTheSameWeights(String presetName) throws Exception {
+    @CsvSource({"tiny, F32", "tiny, F16", "tiny, BF16", "tiny-qwen2, F32", "tiny-qwen2, F16", "tiny-qwen2, BF16"})
+    void ggufAndSafetensors_sameSeed_holdTheSameWeights(String presetName, ModelGenerator.WeightType type) throws Exception {
         ModelPreset preset = ModelPreset.byName(presetName);
         Path gguf = dir.resolve("m.gguf");
         Path hfDir = dir.resolve("hf");
         ModelGenerator generator = new ModelGenerator(preset, 11);
-        generator.writeGguf(gguf, ModelGenerator.WeightType.F32);
-        generator.writeHuggingFace(hfDir, ModelGenerator.WeightType.F32);
+        generator.writeGguf(gguf, type);
+        generator.writeHuggingFace(hfDir, type);
 
         try (GgufFile g = GgufFile.open(gguf);
              HfModelDirectory.Weights hf = HfModelDirectory.open(hfDir).openWeights()) {
