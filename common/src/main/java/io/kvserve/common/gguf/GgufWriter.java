@@ -1,5 +1,6 @@
 package io.kvserve.common.gguf;
 
+import io.kvserve.common.io.AtomicFiles;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -8,7 +9,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -250,8 +250,7 @@ public final class GgufWriter {
      */
     public void write(Path path) throws IOException {
         int alignment = alignment();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        AtomicFiles.write(path, channel -> {
             Sink out = new Sink(channel);
             out.u32(GgufFile.MAGIC);
             out.u32(3);
@@ -283,7 +282,7 @@ public final class GgufWriter {
                 out.padTo(alignment); // ggml pads after every tensor, the last included
             }
             out.flush();
-        }
+        });
     }
 
     private static void writeRows(Sink out, PendingTensor t, RowSource rows) throws IOException {

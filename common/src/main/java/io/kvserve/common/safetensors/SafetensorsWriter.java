@@ -2,6 +2,7 @@ package io.kvserve.common.safetensors;
 
 import io.kvserve.common.gguf.GgmlQuants;
 import io.kvserve.common.gguf.RowSource;
+import io.kvserve.common.io.AtomicFiles;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,7 +11,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -137,8 +137,7 @@ public final class SafetensorsWriter {
     /** Writes the file, replacing {@code path}. */
     public void write(Path path) throws IOException {
         byte[] header = header();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        AtomicFiles.write(path, channel -> {
             ByteBuffer buffer = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
             buffer.putLong(header.length);
             put(channel, buffer, MemorySegment.ofArray(header));
@@ -150,7 +149,7 @@ public final class SafetensorsWriter {
                 }
             }
             drain(channel, buffer);
-        }
+        });
     }
 
     private static void writeRows(FileChannel channel, ByteBuffer buffer, Pending t) throws IOException {

@@ -145,8 +145,6 @@ public final class ModelGenerator {
                 }
             });
         }
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
         w.write(file);
     }
 
