@@ -9,14 +9,21 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * JUnit extension behind {@link RealRedis}: finds a Redis through {@link RedisFixture}, skips the
- * class with a message that says how to enable it when there is none, and injects
+ * class with a message that says how to enable it when there is none (fails it instead when
+ * {@value #REQUIRED_VARIABLE} is set), and injects
  * {@link RedisEndpoint} parameters.
  */
 public final class RedisExtension implements BeforeAllCallback, ParameterResolver {
 
+    /** Set (to anything) where skipping is not acceptable, as in CI: no Redis then fails the class. */
+    public static final String REQUIRED_VARIABLE = "KVSERVE_TEST_REDIS_REQUIRED";
+
     @Override
     public void beforeAll(ExtensionContext context) {
         Optional<RedisEndpoint> endpoint = RedisFixture.find();
+        if (endpoint.isEmpty() && System.getenv(REQUIRED_VARIABLE) != null) {
+            throw new IllegalStateException(REQUIRED_VARIABLE + " is set: " + RedisFixture.whyUnavailable());
+        }
         Assumptions.assumeTrue(endpoint.isPresent(), RedisFixture::whyUnavailable);
     }
 

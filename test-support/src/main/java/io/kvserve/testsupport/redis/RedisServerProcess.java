@@ -49,23 +49,34 @@ public final class RedisServerProcess implements AutoCloseable {
         IOException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             int port = freePort();
-            Process process = new ProcessBuilder(List.of(
-                    executable.toString(),
+            // A small shell watches this JVM and stops redis-server when the JVM is gone, even when
+            // it was killed and no shutdown hook ran; destroying the shell stops it too.
+            String redis = String.join(" ", List.of(
+                    quote(executable.toString()),
                     "--port", Integer.toString(port),
                     "--bind", "127.0.0.1",
-                    "--save", "",
+                    "--save", "''",
                     "--appendonly", "no",
-                    "--dir", workDir.toString(),
-                    "--logfile", workDir.resolve("redis.log").toString()))
+                    "--dir", quote(workDir.toString()),
+                    "--logfile", quote(workDir.resolve("redis.log").toString())));
+            String watchdog = redis + " & r=$!; trap 'kill $r 2>/dev/null; wait $r; exit 0' TERM INT; "
+                    + "while kill -0 " + ProcessHandle.current().pid() + " 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 1; done; "
+                    + "kill $r 2>/dev/null; wait $r";
+            Process process = new ProcessBuilder("sh", "-c", watchdog)
                     .redirectErrorStream(true)
                     .redirectOutput(workDir.resolve("stdout.log").toFile())
                     .start();
             RedisEndpoint endpoint = new RedisEndpoint("127.0.0.1", port, "redis-server");
             try {
                 RespPing.awaitPong(endpoint, START_TIMEOUT, process);
+                // The port was free when chosen; make sure the Redis answering is the one we started.
+                long serverPid = RespPing.serverPid(endpoint, Duration.ofSeconds(2)).orElse(-1);
+                if (process.descendants().noneMatch(child -> child.pid() == serverPid)) {
+                    throw new IOException("port " + port + " is answered by another Redis (pid " + serverPid + ")");
+                }
                 return new RedisServerProcess(process, workDir, endpoint);
             } catch (IOException e) {
-                process.destroyForcibly();
+                stop(process);
                 last = e;
             }
         }
@@ -83,16 +94,32 @@ public final class RedisServerProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        stop(process);
+        deleteRecursively(workDir);
+    }
+
+    /** Stops redis-server and its watchdog shell, waiting for both. */
+    private static void stop(Process process) {
+        var children = process.descendants().toList();
+        children.forEach(ProcessHandle::destroy);
         process.destroy();
         try {
+            for (ProcessHandle child : children) {
+                child.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            }
             if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+                process.destroyForcibly();
             }
         } catch (InterruptedException e) {
-            process.destroyForcibly();
             Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            children.forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
         }
-        deleteRecursively(workDir);
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 
     private static int freePort() throws IOException {

@@ -31,6 +31,28 @@ final class RespPing {
         }
     }
 
+    /** The {@code process_id} from {@code INFO server}, if the endpoint answers it. */
+    static java.util.OptionalLong serverPid(RedisEndpoint endpoint, Duration timeout) {
+        int timeoutMillis = (int) Math.max(1, timeout.toMillis());
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(endpoint.host(), endpoint.port()), timeoutMillis);
+            socket.setSoTimeout(timeoutMillis);
+            OutputStream out = socket.getOutputStream();
+            out.write("*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.startsWith("process_id:")) {
+                    return java.util.OptionalLong.of(Long.parseLong(line.substring("process_id:".length()).trim()));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // fall through: unknown
+        }
+        return java.util.OptionalLong.empty();
+    }
+
     /** Polls until PONG, the process dies, or the timeout passes. */
     static void awaitPong(RedisEndpoint endpoint, Duration timeout, Process process) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();

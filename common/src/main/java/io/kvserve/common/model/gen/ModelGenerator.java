@@ -280,14 +280,11 @@ public final class ModelGenerator {
     }
 
     private static SyntheticVocab.Family vocabFamily(ModelPreset preset) {
-        // Test-sized presets take the 1024-token Llama 3-style vocabulary whatever their family.
-        if (preset.vocabSize() == 1024) {
-            return SyntheticVocab.Family.TINY;
-        }
         return switch (preset.tokenizerFamily()) {
             case LLAMA3 -> SyntheticVocab.Family.LLAMA3;
             case QWEN2 -> SyntheticVocab.Family.QWEN2;
             case SMOLLM2 -> SyntheticVocab.Family.SMOLLM2;
+            case TINY_BPE -> SyntheticVocab.Family.TINY;
             case LLAMA_SPM -> throw new IllegalArgumentException(preset.name() + " has a SentencePiece vocabulary");
         };
     }

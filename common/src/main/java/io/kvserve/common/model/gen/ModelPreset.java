@@ -46,7 +46,13 @@ public record ModelPreset(
         boolean qkvBias) {
 
     /** The tokenizer a preset embeds, in the style of the real model's. */
-    public enum TokenizerFamily { LLAMA3, QWEN2, SMOLLM2, LLAMA_SPM }
+    public enum TokenizerFamily {
+        LLAMA3, QWEN2, SMOLLM2,
+        /** The 1024-token Llama 3-style byte-level BPE vocabulary, for test-sized models. */
+        TINY_BPE,
+        /** A SentencePiece vocabulary ({@code tokenizer.ggml.model = llama}) of the preset's size. */
+        LLAMA_SPM
+    }
 
     public ModelPreset {
         if (numHeads % numKvHeads != 0) {
@@ -58,11 +64,11 @@ public record ModelPreset(
     }
 
     /** Test-sized llama with a small byte-level BPE vocabulary; every dimension a multiple of 32. */
-    public static final ModelPreset TINY = new ModelPreset("tiny", "llama", TokenizerFamily.LLAMA3,
+    public static final ModelPreset TINY = new ModelPreset("tiny", "llama", TokenizerFamily.TINY_BPE,
             64, 192, 2, 4, 2, 16, 1024, 2048, 1e-5f, 10_000f, RopeScaling.NONE, false, false);
 
     /** Test-sized qwen2 (QKV bias, NeoX RoPE, tied embeddings). */
-    public static final ModelPreset TINY_QWEN2 = new ModelPreset("tiny-qwen2", "qwen2", TokenizerFamily.QWEN2,
+    public static final ModelPreset TINY_QWEN2 = new ModelPreset("tiny-qwen2", "qwen2", TokenizerFamily.TINY_BPE,
             64, 192, 2, 4, 2, 16, 1024, 2048, 1e-6f, 1_000_000f, RopeScaling.NONE, true, true);
 
     /** Test-sized llama with a SentencePiece vocabulary ({@code tokenizer.ggml.model = llama}). */
