@@ -164,10 +164,20 @@ public final class HfTokenizerLoader {
         return new LoadedTokenizer(tokenizer, chatTemplate);
     }
 
+    /** Largest tokenizer.json / tokenizer_config.json read; a 256k-token vocabulary is under 20 MiB. */
+    static final long MAX_JSON_BYTES = 256L << 20;
+
     private static JsonNode read(Path path) {
         try {
-            return JSON.readTree(path);
-        } catch (RuntimeException e) {
+            long size = Files.size(path);
+            if (size > MAX_JSON_BYTES) {
+                throw new TokenizerException(path + ": " + size + " bytes is over the limit of " + MAX_JSON_BYTES
+                        + " bytes for a tokenizer JSON file");
+            }
+            return JSON.readTree(Files.readAllBytes(path));
+        } catch (TokenizerException e) {
+            throw e;
+        } catch (java.io.IOException | RuntimeException e) {
             throw new TokenizerException("cannot read " + path + ": " + e.getMessage(), e);
         }
     }

@@ -83,4 +83,37 @@ class HfModelDirectoryTest {
         HfModelDirectory hf = HfModelDirectory.open(dir);
         assertThatThrownBy(hf::openWeights).hasMessageContaining("tensor 'a' is also in");
     }
+
+    @Test
+    void modelConfig_invalidField_namesConfigPathAndField() throws IOException {
+        Files.writeString(dir.resolve("config.json"), CONFIG.replace("\"hidden_size\": 8,", ""));
+        shard("model.safetensors", "a", 1);
+        HfModelDirectory hf = HfModelDirectory.open(dir);
+        assertThatThrownBy(hf::modelConfig).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(dir.resolve("config.json").toString())
+                .hasMessageContaining("hidden_size");
+    }
+
+    @Test
+    void open_configWithInvalidUtf8_namesPathAndSaysInvalidJson() throws IOException {
+        byte[] bad = "{\"model_type\": \"ll\u00ffma\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Files.write(dir.resolve("config.json"), bad);
+        shard("model.safetensors", "a", 1);
+        assertThatThrownBy(() -> HfModelDirectory.open(dir)).isInstanceOf(SafetensorsFormatException.class)
+                .hasMessageContaining(dir.resolve("config.json").toString())
+                .hasMessageContaining("invalid JSON")
+                .hasMessageNotContaining("Input length");
+    }
+
+    @Test
+    void open_configOverSizeLimit_isRejectedNamingPath() throws IOException {
+        Path config = dir.resolve("config.json");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(config.toFile(), "rw")) {
+            f.setLength(HfModelDirectory.MAX_JSON_BYTES + 1); // sparse
+        }
+        shard("model.safetensors", "a", 1);
+        assertThatThrownBy(() -> HfModelDirectory.open(dir)).isInstanceOf(SafetensorsFormatException.class)
+                .hasMessageContaining(config.toString())
+                .hasMessageContaining("over the limit of " + HfModelDirectory.MAX_JSON_BYTES);
+    }
 }
