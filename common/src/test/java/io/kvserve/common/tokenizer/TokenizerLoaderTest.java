@@ -122,14 +122,19 @@ class TokenizerLoaderTest {
 
     @Test
     void hfLoad_bothMergeSpellings_giveSameTokenizer(@TempDir Path dir) throws IOException {
-        String vocab = "\"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2}";
+        StringBuilder bytes = new StringBuilder();
+        for (int b = 0; b < 256; b++) {
+            char c = ByteLevel.byteToChar(b);
+            bytes.append(c == '"' || c == '\\' ? "\"\\" + c : "\"" + c).append("\": ").append(b).append(", ");
+        }
+        String vocab = "\"vocab\": {" + bytes + "\"ab\": 256}";
         String pre = "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}";
         Path strings = dir.resolve("strings.json");
         Path pairs = dir.resolve("pairs.json");
         Files.writeString(strings, "{" + pre + ", \"model\": {\"type\": \"BPE\", " + vocab + ", \"merges\": [\"a b\"]}}");
         Files.writeString(pairs, "{" + pre + ", \"model\": {\"type\": \"BPE\", " + vocab + ", \"merges\": [[\"a\", \"b\"]]}}");
-        assertThat(HfTokenizerLoader.load(strings, null).tokenizer().encode("abab")).containsExactly(2, 2);
-        assertThat(HfTokenizerLoader.load(pairs, null).tokenizer().encode("abab")).containsExactly(2, 2);
+        assertThat(HfTokenizerLoader.load(strings, null).tokenizer().encode("abab")).containsExactly(256, 256);
+        assertThat(HfTokenizerLoader.load(pairs, null).tokenizer().encode("abab")).containsExactly(256, 256);
     }
 
     private static Path hfWithIds(Path dir, String vocab, String addedTokens) throws IOException {
