@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
@@ -78,6 +79,8 @@ public final class GgufFile implements AutoCloseable {
 
     private final Path path;
     private final Arena arena;
+    /** Set once the arena is closed, so a second {@link #close()} does nothing. */
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final MemorySegment file;
     private final int version;
     private final Map<String, GgufValue> metadata;
@@ -468,7 +471,14 @@ public final class GgufFile implements AutoCloseable {
     /** Unmaps the file; segments obtained from it become inaccessible. */
     @Override
     public void close() {
-        arena.close();
+        if (closed.compareAndSet(false, true)) {
+            try {
+                arena.close();
+            } catch (RuntimeException e) {
+                closed.set(false); // still mapped (a segment was in use on another thread); a later close may succeed
+                throw e;
+            }
+        }
     }
 
     @Override

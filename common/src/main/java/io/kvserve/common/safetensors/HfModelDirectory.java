@@ -183,8 +183,35 @@ public final class HfModelDirectory {
             }
             return new Weights(files);
         } catch (IOException | RuntimeException e) {
-            files.forEach(SafetensorsFile::close);
+            try {
+                closeAll(files);
+            } catch (RuntimeException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
             throw e;
+        }
+    }
+
+    /** Closes every file even when one fails; rethrows the first failure with the others suppressed. */
+    static void closeAll(List<SafetensorsFile> files) {
+        closeAll(files, SafetensorsFile::close);
+    }
+
+    static <T> void closeAll(List<T> items, java.util.function.Consumer<T> close) {
+        RuntimeException first = null;
+        for (T item : items) {
+            try {
+                close.accept(item);
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 
@@ -236,9 +263,10 @@ public final class HfModelDirectory {
             return file(name).toFloatArray(name);
         }
 
+        /** Unmaps every shard, even when one fails (the first failure is thrown, the rest suppressed); idempotent. */
         @Override
         public void close() {
-            files.forEach(SafetensorsFile::close);
+            closeAll(files);
         }
     }
 }

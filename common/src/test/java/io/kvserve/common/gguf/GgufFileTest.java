@@ -349,6 +349,14 @@ class GgufFileTest {
     }
 
     @Test
+    void close_calledTwice_secondIsNoOp() throws IOException {
+        GgufFile g = GgufFile.open(file("twice.gguf", validSmall().bytes()));
+        g.close();
+        g.close();
+        assertThatThrownBy(() -> g.dequantizeAll("a")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void floatArray_readsFloat32Array() throws IOException {
         GgufBytes b = new GgufBytes().header(3, 0, 1).str("s").u32(9).u32(6).u64(2).f32(0.5f).f32(-1f);
         try (GgufFile g = GgufFile.open(file("fa.gguf", b.bytes()))) {
