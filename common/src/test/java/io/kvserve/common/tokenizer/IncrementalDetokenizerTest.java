@@ -126,4 +126,17 @@ class IncrementalDetokenizerTest {
                     .hasMessageContaining("token id -5");
         }
     }
+
+    @Test
+    void push_everyToken_leavesTokenBytesUnchanged() {
+        VocabularyTokenizer vocabulary = (VocabularyTokenizer) TINY;
+        IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(TINY, false);
+        for (int id = 0; id < TINY.vocabSize(); id++) {
+            byte[] before = TINY.tokenBytes(id);
+            assertThat(vocabulary.tokenBytesShared(id)).isEqualTo(before);
+            detokenizer.push(id);
+            assertThat(TINY.tokenBytes(id)).isEqualTo(before);
+        }
+        detokenizer.flush();
+    }
 }
