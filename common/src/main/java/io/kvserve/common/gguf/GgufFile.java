@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
@@ -66,6 +67,9 @@ public final class GgufFile implements AutoCloseable {
     /** ggml's GGML_MAX_DIMS. */
     public static final int MAX_DIMS = 4;
     private static final int MAX_ARRAY_NESTING = 8;
+    /** Longest single metadata string (key, value, array element or tensor name) the reader decodes. */
+    static final int MAX_STRING_BYTES = 64 << 20;
+    private static final long MAX_METADATA_BUDGET_BYTES = 512L << 20;
 
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -75,6 +79,8 @@ public final class GgufFile implements AutoCloseable {
 
     private final Path path;
     private final Arena arena;
+    /** Set once the arena is closed, so a second {@link #close()} does nothing. */
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final MemorySegment file;
     private final int version;
     private final Map<String, GgufValue> metadata;
@@ -101,11 +107,17 @@ public final class GgufFile implements AutoCloseable {
      * @throws IOException         if it cannot be read
      */
     public static GgufFile open(Path path) throws IOException {
-        return MappedFiles.mapReadOnly(path, GgufFile::parse);
+        return open(path, metadataBudgetBytes(Runtime.getRuntime().maxMemory()));
     }
 
-    private static GgufFile parse(Path path, Arena arena, MemorySegment file) throws GgufFormatException {
-        Reader in = new Reader(path, file);
+    /** As {@link #open(Path)} with an explicit budget for the decoded metadata's heap. */
+    static GgufFile open(Path path, long metadataBudgetBytes) throws IOException {
+        return MappedFiles.mapReadOnly(path, (p, arena, file) -> parse(p, arena, file, metadataBudgetBytes));
+    }
+
+    private static GgufFile parse(Path path, Arena arena, MemorySegment file, long metadataBudgetBytes)
+            throws GgufFormatException {
+        Reader in = new Reader(path, file, metadataBudgetBytes);
         in.need(4, "magic");
         int magic = in.u32AsInt();
         if (magic != MAGIC) {
@@ -233,6 +245,14 @@ public final class GgufFile implements AutoCloseable {
                 Collections.unmodifiableMap(byName), alignment, dataStart);
     }
 
+    /**
+     * Heap the decoded metadata of one file may take: min(512 MiB, a quarter of the max heap). Real
+     * models need tens of MiB (a 256k-token vocabulary with scores and types is about 20 MiB).
+     */
+    static long metadataBudgetBytes(long maxHeapBytes) {
+        return Math.min(MAX_METADATA_BUDGET_BYTES, maxHeapBytes / 4);
+    }
+
     static long alignUp(long offset, int alignment) {
         return (offset + alignment - 1) / alignment * alignment;
     }
@@ -326,18 +346,14 @@ public final class GgufFile implements AutoCloseable {
         return v != null && v.type() == GgufValueType.ARRAY ? Optional.of((GgufArray) v.value()) : Optional.empty();
     }
 
-    /** A STRING array; empty list if missing. @throws IllegalStateException if of another type */
+    /** A STRING array, read-only, not copied; empty list if missing. @throws IllegalStateException if of another type */
     public List<String> stringArray(String key) {
         Optional<GgufArray> a = array(key);
         if (a.isEmpty()) {
             return List.of();
         }
         requireElementType(key, a.get(), GgufValueType.STRING);
-        List<String> out = new ArrayList<>(a.get().size());
-        for (Object o : a.get().elements()) {
-            out.add((String) o);
-        }
-        return Collections.unmodifiableList(out);
+        return a.get().strings();
     }
 
     /** A FLOAT32/FLOAT64 array as floats; empty if missing. @throws IllegalStateException if of another type */
@@ -346,14 +362,17 @@ public final class GgufFile implements AutoCloseable {
         if (a.isEmpty()) {
             return new float[0];
         }
-        GgufValueType t = a.get().elementType();
-        if (t != GgufValueType.FLOAT32 && t != GgufValueType.FLOAT64) {
-            requireElementType(key, a.get(), GgufValueType.FLOAT32);
+        GgufArray array = a.get();
+        GgufValueType t = array.elementType();
+        if (t == GgufValueType.FLOAT32) {
+            return array.float32Copy();
         }
-        List<Object> e = a.get().elements();
-        float[] out = new float[e.size()];
+        if (t != GgufValueType.FLOAT64) {
+            requireElementType(key, array, GgufValueType.FLOAT32);
+        }
+        float[] out = new float[array.size()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) e.get(i)).floatValue();
+            out[i] = (float) array.getDouble(i);
         }
         return out;
     }
@@ -368,15 +387,17 @@ public final class GgufFile implements AutoCloseable {
         if (a.isEmpty()) {
             return new int[0];
         }
-        if (!a.get().elementType().isInteger()) {
-            requireElementType(key, a.get(), GgufValueType.INT32);
+        GgufArray array = a.get();
+        if (!array.elementType().isInteger()) {
+            requireElementType(key, array, GgufValueType.INT32);
         }
-        List<Object> e = a.get().elements();
-        int[] out = new int[e.size()];
+        int[] out = new int[array.size()];
         for (int i = 0; i < out.length; i++) {
-            long v = ((Number) e.get(i)).longValue();
+            long v = array.getLong(i);
             if (v != (int) v) {
-                throw new IllegalStateException(path + ": metadata '" + key + "'[" + i + "] = " + v + " does not fit an int");
+                throw new IllegalStateException(path + ": metadata '" + key + "'[" + i + "] = "
+                        + (array.elementType() == GgufValueType.UINT64 ? Long.toUnsignedString(v) : v)
+                        + " does not fit an int");
             }
             out[i] = (int) v;
         }
@@ -450,7 +471,14 @@ public final class GgufFile implements AutoCloseable {
     /** Unmaps the file; segments obtained from it become inaccessible. */
     @Override
     public void close() {
-        arena.close();
+        if (closed.compareAndSet(false, true)) {
+            try {
+                arena.close();
+            } catch (RuntimeException e) {
+                closed.set(false); // still mapped (a segment was in use on another thread); a later close may succeed
+                throw e;
+            }
+        }
     }
 
     @Override
@@ -464,11 +492,14 @@ public final class GgufFile implements AutoCloseable {
     private static final class Reader {
         private final Path path;
         private final MemorySegment file;
+        private final long metadataBudgetBytes;
         private long pos;
+        private long decodedBytes;
 
-        Reader(Path path, MemorySegment file) {
+        Reader(Path path, MemorySegment file, long metadataBudgetBytes) {
             this.path = path;
             this.file = file;
+            this.metadataBudgetBytes = metadataBudgetBytes;
         }
 
         long position() {
@@ -484,9 +515,14 @@ public final class GgufFile implements AutoCloseable {
         }
 
         void need(long numBytes, String what) throws GgufFormatException {
+            need(numBytes, what, "");
+        }
+
+        /** As {@link #need(long, String)}; {@code what + suffix} is only built for the error. */
+        void need(long numBytes, String what, String suffix) throws GgufFormatException {
             if (numBytes < 0 || numBytes > remaining()) {
-                throw error("truncated: " + what + " needs " + Long.toUnsignedString(numBytes) + " bytes at offset " + pos
-                        + " but the file has " + file.byteSize() + " bytes");
+                throw error("truncated: " + what + suffix + " needs " + Long.toUnsignedString(numBytes)
+                        + " bytes at offset " + pos + " but the file has " + file.byteSize() + " bytes");
             }
         }
 
@@ -515,12 +551,24 @@ public final class GgufFile implements AutoCloseable {
         }
 
         String string(String what) throws GgufFormatException {
-            need(8, what + " length");
+            return string(what, -1);
+        }
+
+        /** A string; {@code index >= 0} names its position in an array, in errors only. */
+        String string(String what, long index) throws GgufFormatException {
+            need(8, what, index < 0 ? " length" : "[" + index + "] length");
             long length = u64();
             if (length < 0 || length > remaining() || length > Integer.MAX_VALUE - 8) {
-                throw error(what + ": string length " + Long.toUnsignedString(length) + " at offset " + (pos - 8)
+                throw error(what + (index < 0 ? "" : "[" + index + "]") + ": string length "
+                        + Long.toUnsignedString(length) + " at offset " + (pos - 8)
                         + " exceeds the " + remaining() + " bytes left");
             }
+            if (length > MAX_STRING_BYTES) {
+                throw error(what + (index < 0 ? "" : "[" + index + "]") + ": string length " + length + " at offset "
+                        + (pos - 8) + " exceeds the limit of " + MAX_STRING_BYTES + " bytes for one metadata string");
+            }
+            // a String holds at most 2 bytes per UTF-8 byte, plus its header
+            charge(48 + 2 * length, what);
             byte[] bytes = new byte[(int) length];
             MemorySegment.copy(file, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
             pos += length;
@@ -536,9 +584,13 @@ public final class GgufFile implements AutoCloseable {
         }
 
         GgufValueType valueType(String what) throws GgufFormatException {
-            need(4, what + " type");
+            return valueType(what, "");
+        }
+
+        GgufValueType valueType(String what, String suffix) throws GgufFormatException {
+            need(4, what + suffix, " type");
             long id = u32();
-            return GgufValueType.fromId(id).orElseThrow(() -> error(what + " has unknown value type " + id));
+            return GgufValueType.fromId(id).orElseThrow(() -> error(what + suffix + " has unknown value type " + id));
         }
 
         Object value(GgufValueType type, String what, int depth) throws GgufFormatException {
@@ -578,18 +630,97 @@ public final class GgufFile implements AutoCloseable {
             if (depth >= MAX_ARRAY_NESTING) {
                 throw error(what + ": arrays nested deeper than " + MAX_ARRAY_NESTING + " at offset " + pos);
             }
-            GgufValueType elementType = valueType(what + " array element");
-            need(8, what + " array length");
+            GgufValueType elementType = valueType(what, " array element");
+            need(8, what, " array length");
             long count = u64();
             checkCount(count, elementType.minEncodedBytes(), what + " array length");
             if (count > Integer.MAX_VALUE - 8) {
-                throw error(what + ": array length " + count + " exceeds what one Java list can hold");
+                throw error(what + ": array length " + count + " exceeds what one Java array can hold");
             }
-            List<Object> elements = new ArrayList<>((int) count);
-            for (long i = 0; i < count; i++) {
-                elements.add(value(elementType, what, depth + 1));
+            int n = (int) count;
+            charge(storageBytesEach(elementType) * count, what);
+            long start = pos;
+            Object storage = switch (elementType) {
+                case UINT8, INT8 -> {
+                    byte[] a = new byte[n];
+                    MemorySegment.copy(file, ValueLayout.JAVA_BYTE, pos, a, 0, n);
+                    yield a;
+                }
+                case UINT16, INT16 -> {
+                    short[] a = new short[n];
+                    MemorySegment.copy(file, SHORT_LE, pos, a, 0, n);
+                    yield a;
+                }
+                case UINT32, INT32 -> {
+                    int[] a = new int[n];
+                    MemorySegment.copy(file, INT_LE, pos, a, 0, n);
+                    yield a;
+                }
+                case UINT64, INT64 -> {
+                    long[] a = new long[n];
+                    MemorySegment.copy(file, LONG_LE, pos, a, 0, n);
+                    yield a;
+                }
+                case FLOAT32 -> {
+                    float[] a = new float[n];
+                    MemorySegment.copy(file, FLOAT_LE, pos, a, 0, n);
+                    yield a;
+                }
+                case FLOAT64 -> {
+                    double[] a = new double[n];
+                    MemorySegment.copy(file, DOUBLE_LE, pos, a, 0, n);
+                    yield a;
+                }
+                case BOOL -> {
+                    boolean[] a = new boolean[n];
+                    for (int i = 0; i < n; i++) {
+                        byte b = file.get(ValueLayout.JAVA_BYTE, pos + i);
+                        if (b != 0 && b != 1) {
+                            throw error(what + "[" + i + "]: bool byte " + b + " at offset " + (pos + i)
+                                    + " is neither 0 nor 1");
+                        }
+                        a[i] = b == 1;
+                    }
+                    yield a;
+                }
+                case STRING -> {
+                    String[] a = new String[n];
+                    for (int i = 0; i < n; i++) {
+                        a[i] = string(what, i);
+                    }
+                    yield a;
+                }
+                case ARRAY -> {
+                    GgufArray[] a = new GgufArray[n];
+                    for (int i = 0; i < n; i++) {
+                        a[i] = array(what, depth + 1);
+                    }
+                    yield a;
+                }
+            };
+            if (elementType != GgufValueType.STRING && elementType != GgufValueType.ARRAY) {
+                pos = start + count * elementType.minEncodedBytes();
             }
-            return new GgufArray(elementType, elements);
+            return GgufArray.wrap(elementType, storage);
+        }
+
+        /** Heap bytes one element of an array of {@code type} takes, before any string contents. */
+        private static long storageBytesEach(GgufValueType type) {
+            return switch (type) {
+                case UINT8, INT8, BOOL -> 1;
+                case STRING, ARRAY -> 8;
+                default -> type.minEncodedBytes();
+            };
+        }
+
+        /** Counts {@code numBytes} of decoded metadata against the budget; rejects what would pass it. */
+        void charge(long numBytes, String what) throws GgufFormatException {
+            if (numBytes > metadataBudgetBytes - decodedBytes) {
+                throw error(what + ": decoding it would bring the metadata to " + (decodedBytes + numBytes)
+                        + " bytes of heap, over the budget of " + metadataBudgetBytes
+                        + " bytes (min(512 MiB, max heap / 4)); the file is damaged or hostile");
+            }
+            decodedBytes += numBytes;
         }
     }
 }

@@ -11,7 +11,7 @@ import java.util.Optional;
  * UINT32, INT64                      -> Long      (UINT32 zero-extended)
  * UINT64                             -> Long      (the raw 64 bits; read with Long.toUnsignedString)
  * FLOAT32 -> Float, FLOAT64 -> Double, BOOL -> Boolean, STRING -> String (UTF-8)
- * ARRAY                              -> GgufArray (element type + List of the above, nested allowed)
+ * ARRAY                              -> GgufArray (element type + unboxed elements, nested allowed)
  * </pre>
  */
 public enum GgufValueType {

@@ -3,16 +3,11 @@ package io.kvserve.common.model;
 import io.kvserve.common.gguf.GgmlType;
 import io.kvserve.common.gguf.GgufFile;
 import io.kvserve.common.gguf.GgufTensorInfo;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Hyper-parameters of a Llama-family decoder, read from GGUF metadata or an HF {@code config.json}.
@@ -57,7 +52,6 @@ public record ModelConfig(
     /** Name of the GGUF tensor holding llama3 rope frequency divisors. */
     public static final String ROPE_FREQS_TENSOR = "rope_freqs.weight";
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     public ModelConfig {
         if (architecture == null || ropeScaling == null || ropeLayout == null) {
@@ -268,21 +262,6 @@ public record ModelConfig(
     }
 
     // ------------------------------------------------------------------ HF config.json
-
-    /** Reads {@code config.json} at {@code path}; see {@link #fromHfConfig(JsonNode)}. */
-    public static ModelConfig fromHfConfig(Path path) throws IOException {
-        JsonNode node;
-        try {
-            node = JSON.readTree(Files.readString(path));
-        } catch (JacksonException e) {
-            throw new IOException(path + ": invalid JSON: " + e.getOriginalMessage(), e);
-        }
-        try {
-            return fromHfConfig(node);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
-        }
-    }
 
     /**
      * Reads an HF {@code config.json}: {@code model_type}, {@code hidden_size},

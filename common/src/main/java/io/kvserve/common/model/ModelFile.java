@@ -1,11 +1,13 @@
 package io.kvserve.common.model;
 
 import io.kvserve.common.gguf.GgufFile;
+import io.kvserve.common.gguf.GgufValueType;
 import io.kvserve.common.safetensors.HfModelDirectory;
 import io.kvserve.common.tokenizer.GgufTokenizerData;
 import io.kvserve.common.tokenizer.GgufTokenizerLoader;
 import io.kvserve.common.tokenizer.HfTokenizerLoader;
 import io.kvserve.common.tokenizer.LoadedTokenizer;
+import io.kvserve.common.tokenizer.TokenizerException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,13 +79,36 @@ public final class ModelFile implements AutoCloseable {
     }
 
     /** The model's tokenizer and chat template. */
+    /**
+     * The model's tokenizer and chat template.
+     *
+     * @throws TokenizerException naming the GGUF file or tokenizer.json when the tokenizer is invalid
+     */
     public LoadedTokenizer tokenizer() throws IOException {
         if (gguf != null) {
-            return GgufTokenizerLoader.load(tokenizerData(gguf));
+            GgufTokenizerData data = tokenizerData(gguf);
+            try {
+                return GgufTokenizerLoader.load(data);
+            } catch (TokenizerException e) {
+                throw withFile(gguf.path(), e);
+            }
         }
         Path tokenizerJson = hf.tokenizerJson().orElseThrow(() ->
                 new IOException(path + ": no tokenizer.json in the model directory"));
-        return HfTokenizerLoader.load(tokenizerJson, hf.tokenizerConfigJson().orElse(null));
+        try {
+            return HfTokenizerLoader.load(tokenizerJson, hf.tokenizerConfigJson().orElse(null));
+        } catch (TokenizerException e) {
+            throw withFile(tokenizerJson, e);
+        }
+    }
+
+    /** {@code e} with {@code file} in front of its message, unless the loader already named a file of the model. */
+    private TokenizerException withFile(Path file, TokenizerException e) {
+        String message = String.valueOf(e.getMessage());
+        if (message.contains(file.toString()) || message.contains(path.toString())) {
+            return e;
+        }
+        return new TokenizerException(file + ": " + message, e);
     }
 
     /** Reads the {@code tokenizer.*} keys of a GGUF file, as llama.cpp's converter writes them. */
@@ -101,18 +126,29 @@ public final class ModelFile implements AutoCloseable {
                 gguf.array("tokenizer.ggml.scores").isPresent() ? gguf.floatArray("tokenizer.ggml.scores") : null,
                 gguf.array("tokenizer.ggml.token_type").isPresent() ? gguf.intArray("tokenizer.ggml.token_type") : null,
                 gguf.array("tokenizer.ggml.merges").isPresent() ? gguf.stringArray("tokenizer.ggml.merges") : null,
-                optionalId(gguf.integer("tokenizer.ggml.bos_token_id")),
-                optionalId(gguf.integer("tokenizer.ggml.eos_token_id")),
-                optionalId(gguf.integer("tokenizer.ggml.unknown_token_id")),
-                optionalId(gguf.integer("tokenizer.ggml.padding_token_id")),
+                optionalId(gguf, "tokenizer.ggml.bos_token_id", tokens.size()),
+                optionalId(gguf, "tokenizer.ggml.eos_token_id", tokens.size()),
+                optionalId(gguf, "tokenizer.ggml.unknown_token_id", tokens.size()),
+                optionalId(gguf, "tokenizer.ggml.padding_token_id", tokens.size()),
                 gguf.bool("tokenizer.ggml.add_bos_token").orElse(null),
                 gguf.bool("tokenizer.ggml.add_eos_token").orElse(null),
                 gguf.bool("tokenizer.ggml.add_space_prefix").orElse(null),
                 gguf.string("tokenizer.chat_template").orElse(null));
     }
 
-    private static OptionalInt optionalId(OptionalLong id) {
-        return id.isPresent() ? OptionalInt.of(Math.toIntExact(id.getAsLong())) : OptionalInt.empty();
+    /** The token id at {@code key}, if present; it must lie in {@code [0, numTokens)}. */
+    private static OptionalInt optionalId(GgufFile gguf, String key, int numTokens) throws IOException {
+        OptionalLong id = gguf.integer(key);
+        if (id.isEmpty()) {
+            return OptionalInt.empty();
+        }
+        long v = id.getAsLong();
+        if (v < 0 || v >= numTokens) {
+            boolean unsigned64 = gguf.value(key).map(value -> value.type() == GgufValueType.UINT64).orElse(false);
+            throw new IOException(gguf.path() + ": " + key + " = " + (unsigned64 ? Long.toUnsignedString(v) : v)
+                    + " is not a token id: tokenizer.ggml.tokens has " + numTokens + " tokens (ids 0.." + (numTokens - 1) + ")");
+        }
+        return OptionalInt.of((int) v);
     }
 
     @Override

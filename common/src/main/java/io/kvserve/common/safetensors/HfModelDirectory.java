@@ -96,9 +96,21 @@ public final class HfModelDirectory {
         throw new SafetensorsFormatException(dir, "neither " + SINGLE_FILE + " nor " + INDEX + " in the model directory");
     }
 
+    /**
+     * Largest JSON file read (config, index, tokenizer config); tokenizer.json of a 256k-token model is
+     * under 20 MiB.
+     */
+    static final long MAX_JSON_BYTES = 256L << 20;
+
     static JsonNode readJson(Path path) throws IOException {
+        long size = Files.size(path);
+        if (size > MAX_JSON_BYTES) {
+            throw new SafetensorsFormatException(path, size + " bytes is over the limit of " + MAX_JSON_BYTES
+                    + " bytes for a JSON file");
+        }
         try {
-            JsonNode node = SafetensorsFile.JSON.readTree(Files.readString(path));
+            // bytes, not a String: Jackson reports invalid UTF-8 with its offset instead of "Input length = 1"
+            JsonNode node = SafetensorsFile.JSON.readTree(Files.readAllBytes(path));
             if (node == null || !node.isObject()) {
                 throw new SafetensorsFormatException(path, "not a JSON object");
             }
@@ -118,9 +130,17 @@ public final class HfModelDirectory {
         return config;
     }
 
-    /** {@link ModelConfig#fromHfConfig(JsonNode)} of {@code config.json}. */
+    /**
+     * {@link ModelConfig#fromHfConfig(JsonNode)} of {@code config.json}.
+     *
+     * @throws IllegalArgumentException naming config.json's path and the field when one is missing or invalid
+     */
     public ModelConfig modelConfig() {
-        return ModelConfig.fromHfConfig(config);
+        try {
+            return ModelConfig.fromHfConfig(config);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(dir.resolve(CONFIG) + ": " + e.getMessage(), e);
+        }
     }
 
     /** Weight files: the single file, or the index's shards in first-mention order. */
@@ -163,8 +183,35 @@ public final class HfModelDirectory {
             }
             return new Weights(files);
         } catch (IOException | RuntimeException e) {
-            files.forEach(SafetensorsFile::close);
+            try {
+                closeAll(files);
+            } catch (RuntimeException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
             throw e;
+        }
+    }
+
+    /** Closes every file even when one fails; rethrows the first failure with the others suppressed. */
+    static void closeAll(List<SafetensorsFile> files) {
+        closeAll(files, SafetensorsFile::close);
+    }
+
+    static <T> void closeAll(List<T> items, java.util.function.Consumer<T> close) {
+        RuntimeException first = null;
+        for (T item : items) {
+            try {
+                close.accept(item);
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 
@@ -216,9 +263,10 @@ public final class HfModelDirectory {
             return file(name).toFloatArray(name);
         }
 
+        /** Unmaps every shard, even when one fails (the first failure is thrown, the rest suppressed); idempotent. */
         @Override
         public void close() {
-            files.forEach(SafetensorsFile::close);
+            closeAll(files);
         }
     }
 }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.DeserializationFeature;
@@ -58,6 +59,8 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private final Path path;
     private final Arena arena;
+    /** Set once the arena is closed, so a second {@link #close()} does nothing. */
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final MemorySegment file;
     private final long bufferStart;
     private final Map<String, String> metadata;
@@ -267,6 +270,13 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Unmaps the file. */
     @Override
     public void close() {
-        arena.close();
+        if (closed.compareAndSet(false, true)) {
+            try {
+                arena.close();
+            } catch (RuntimeException e) {
+                closed.set(false); // still mapped (a segment was in use on another thread); a later close may succeed
+                throw e;
+            }
+        }
     }
 }

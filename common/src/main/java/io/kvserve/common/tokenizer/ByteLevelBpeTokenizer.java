@@ -57,10 +57,6 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
         this.preTokenizer = preTokenizer;
         this.ignoreMerges = ignoreMerges;
         this.normalizeNfc = normalizeNfc;
-        for (int b = 0; b < 256; b++) {
-            Integer id = table.idsByText.get(String.valueOf(ByteLevel.byteToChar(b)));
-            byteTokenIds[b] = id == null ? -1 : id;
-        }
         this.merges = new PairMergeMap(mergePairs.size());
         for (int rank = 0; rank < mergePairs.size(); rank++) {
             String[] pair = mergePairs.get(rank);
@@ -73,6 +69,23 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
                         + missing + "' which is not in the vocabulary");
             }
             merges.put(left, right, rank, merged);
+        }
+        // every byte must have its token, or text holding that byte could not be encoded
+        int numMissing = 0;
+        int firstMissing = -1;
+        for (int b = 0; b < 256; b++) {
+            Integer id = table.idsByText.get(String.valueOf(ByteLevel.byteToChar(b)));
+            if (id == null) {
+                numMissing++;
+                firstMissing = firstMissing < 0 ? b : firstMissing;
+            } else {
+                byteTokenIds[b] = id;
+            }
+        }
+        if (numMissing > 0) {
+            throw new TokenizerException(String.format("byte-level BPE vocabulary has no token for byte 0x%02X ('%c')%s;"
+                    + " all 256 byte tokens are required", firstMissing, ByteLevel.byteToChar(firstMissing),
+                    numMissing > 1 ? " and " + (numMissing - 1) + " other byte(s)" : ""));
         }
     }
 

@@ -49,28 +49,53 @@ public final class HfTokenizerLoader {
             }
         }
 
-        // ids: model vocab plus added tokens; gaps become UNUSED "[PAD{id}]" tokens
-        int size = 0;
-        for (Map.Entry<String, JsonNode> e : model.path("vocab").properties()) {
-            size = Math.max(size, e.getValue().asInt() + 1);
+        // ids: model vocab plus added tokens; gaps become UNUSED "[PAD{id}]" tokens. An added token may
+        // reuse the id of the vocab entry with its own text (GPT-2's <|endoftext|>); no other sharing.
+        JsonNode vocab = model.path("vocab");
+        JsonNode addedTokens = root.path("added_tokens");
+        if (!vocab.isObject()) {
+            throw new TokenizerException(tokenizerJson + ": model.vocab is " + (vocab.isMissingNode() ? "missing" : vocab.getNodeType())
+                    + ", expected an object of token -> id");
         }
-        for (JsonNode added : root.path("added_tokens").values()) {
-            size = Math.max(size, added.path("id").asInt() + 1);
+        long idLimit = (long) vocab.size() + addedTokens.size();
+        int size = 0;
+        for (Map.Entry<String, JsonNode> e : vocab.properties()) {
+            int id = checkId(tokenizerJson, "model.vocab[\"" + e.getKey() + "\"]", e.getValue(), idLimit);
+            size = Math.max(size, id + 1);
+        }
+        for (int i = 0; i < addedTokens.size(); i++) {
+            JsonNode added = addedTokens.get(i);
+            int id = checkId(tokenizerJson, "added_tokens[" + i + "] (\"" + added.path("content").asString("") + "\")",
+                    added.path("id"), idLimit);
+            size = Math.max(size, id + 1);
         }
         String[] texts = new String[size];
         TokenType[] types = new TokenType[size];
-        for (Map.Entry<String, JsonNode> e : model.path("vocab").properties()) {
-            texts[e.getValue().asInt()] = e.getKey();
-            types[e.getValue().asInt()] = TokenType.NORMAL;
+        for (Map.Entry<String, JsonNode> e : vocab.properties()) {
+            int id = e.getValue().asInt();
+            if (texts[id] != null) {
+                throw new TokenizerException(tokenizerJson + ": model.vocab[\"" + e.getKey() + "\"] has id " + id
+                        + ", already the id of \"" + texts[id] + "\"");
+            }
+            texts[id] = e.getKey();
+            types[id] = TokenType.NORMAL;
         }
-        for (JsonNode added : root.path("added_tokens").values()) {
+        boolean[] addedIds = new boolean[size];
+        for (int i = 0; i < addedTokens.size(); i++) {
+            JsonNode added = addedTokens.get(i);
             for (String flag : List.of("single_word", "lstrip", "rstrip")) {
                 if (added.path(flag).asBoolean(false)) {
                     throw unsupported("added_tokens[" + added.path("content").asString() + "]." + flag, "true");
                 }
             }
             int id = added.path("id").asInt();
-            texts[id] = added.path("content").asString();
+            String content = added.path("content").asString();
+            if (addedIds[id] || (texts[id] != null && !texts[id].equals(content))) {
+                throw new TokenizerException(tokenizerJson + ": added_tokens[" + i + "] (\"" + content + "\") has id "
+                        + id + ", already the id of \"" + texts[id] + "\"");
+            }
+            addedIds[id] = true;
+            texts[id] = content;
             types[id] = added.path("special").asBoolean(false) ? TokenType.CONTROL : TokenType.USER_DEFINED;
         }
         for (int id = 0; id < size; id++) {
@@ -139,12 +164,36 @@ public final class HfTokenizerLoader {
         return new LoadedTokenizer(tokenizer, chatTemplate);
     }
 
+    /** Largest tokenizer.json / tokenizer_config.json read; a 256k-token vocabulary is under 20 MiB. */
+    static final long MAX_JSON_BYTES = 256L << 20;
+
     private static JsonNode read(Path path) {
         try {
-            return JSON.readTree(path);
-        } catch (RuntimeException e) {
+            long size = Files.size(path);
+            if (size > MAX_JSON_BYTES) {
+                throw new TokenizerException(path + ": " + size + " bytes is over the limit of " + MAX_JSON_BYTES
+                        + " bytes for a tokenizer JSON file");
+            }
+            return JSON.readTree(Files.readAllBytes(path));
+        } catch (TokenizerException e) {
+            throw e;
+        } catch (java.io.IOException | RuntimeException e) {
             throw new TokenizerException("cannot read " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A token id: a JSON integer in {@code [0, idLimit)}, where idLimit = vocab size + added tokens. */
+    private static int checkId(Path file, String entry, JsonNode id, long idLimit) {
+        if (!id.isIntegralNumber() || !id.canConvertToInt()) {
+            throw new TokenizerException(file + ": " + entry + " has id " + (id.isMissingNode() ? "missing" : id.toString())
+                    + ", expected an integer");
+        }
+        int value = id.asInt();
+        if (value < 0 || value >= idLimit) {
+            throw new TokenizerException(file + ": " + entry + " has id " + value + ", outside [0, " + idLimit
+                    + ") (vocab entries + added tokens)");
+        }
+        return value;
     }
 
     private static TokenizerException unsupported(String field, String value) {

@@ -33,7 +33,8 @@ public final class IncrementalDetokenizer {
         if (skipSpecials && tokenizer.isSpecial(id)) {
             return "";
         }
-        byte[] bytes = tokenizer.tokenBytes(id);
+        // read-only use below: skip tokenBytes' per-token copy when the table is ours
+        byte[] bytes = tokenizer instanceof VocabularyTokenizer v ? v.tokenBytesShared(id) : tokenizer.tokenBytes(id);
         int from = 0;
         if (atStart && bytes.length > 0) {
             atStart = false;

@@ -80,6 +80,7 @@ final class TokenTable {
     String decode(int[] ids, boolean skipSpecials, boolean stripLeadingSpace) {
         int total = 0;
         for (int id : ids) {
+            checkId(id);
             if (!(skipSpecials && isSpecial(id))) {
                 total += bytes[id].length;
             }
@@ -97,6 +98,7 @@ final class TokenTable {
         return new String(out, offset, n - offset, StandardCharsets.UTF_8);
     }
 
+    /** @throws IndexOutOfBoundsException naming the id and the vocabulary range, as {@link Tokenizer} specifies */
     void checkId(int id) {
         if (id < 0 || id >= texts.length) {
             throw new IndexOutOfBoundsException("token id " + id + " outside vocabulary [0, " + texts.length + ")");

@@ -54,6 +54,12 @@ abstract sealed class VocabularyTokenizer implements Tokenizer permits ByteLevel
         return table.bytes[id].clone();
     }
 
+    /** {@link #tokenBytes} without the defensive copy, for the detokenizer's per-token path; never modify it. */
+    byte[] tokenBytesShared(int id) {
+        table.checkId(id);
+        return table.bytes[id];
+    }
+
     @Override
     public TokenType tokenType(int id) {
         table.checkId(id);

@@ -349,6 +349,14 @@ class GgufFileTest {
     }
 
     @Test
+    void close_calledTwice_secondIsNoOp() throws IOException {
+        GgufFile g = GgufFile.open(file("twice.gguf", validSmall().bytes()));
+        g.close();
+        g.close();
+        assertThatThrownBy(() -> g.dequantizeAll("a")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void floatArray_readsFloat32Array() throws IOException {
         GgufBytes b = new GgufBytes().header(3, 0, 1).str("s").u32(9).u32(6).u64(2).f32(0.5f).f32(-1f);
         try (GgufFile g = GgufFile.open(file("fa.gguf", b.bytes()))) {
@@ -356,5 +364,86 @@ class GgufFileTest {
             assertThat(g.floatArray("missing")).isEmpty();
             assertThatThrownBy(() -> g.stringArray("s")).hasMessageContaining("array of FLOAT32, expected STRING");
         }
+    }
+
+    /** A v3 file with no tensors and one kv {@code "x"}: a UINT8 array of {@code count} bytes 0xFF. */
+    private Path bigUint8Array(String name, long count) throws IOException {
+        Path p = dir.resolve(name);
+        byte[] header = new GgufBytes().header(3, 0, 1).str("x").u32(9).u32(0).u64(count).bytes();
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(header));
+            byte[] fill = new byte[1 << 20];
+            Arrays.fill(fill, (byte) 0xFF);
+            for (long left = count; left > 0; left -= fill.length) {
+                java.nio.ByteBuffer chunk = java.nio.ByteBuffer.wrap(fill, 0, (int) Math.min(left, fill.length));
+                while (chunk.hasRemaining()) {
+                    ch.write(chunk);
+                }
+            }
+        }
+        return p;
+    }
+
+    @Test
+    void open_64MiBUint8Array_isStoredUnboxed() throws IOException {
+        int count = 64 << 20;
+        try (GgufFile g = GgufFile.open(bigUint8Array("big.gguf", count))) {
+            GgufArray a = g.array("x").orElseThrow();
+            assertThat(a.elementType()).isEqualTo(GgufValueType.UINT8);
+            assertThat(a.size()).isEqualTo(count);
+            assertThat(a.getLong(0)).isEqualTo(255);
+            assertThat(a.getLong(count - 1)).isEqualTo(255);
+            assertThat(a.elements().get(count / 2)).isEqualTo(255);
+        }
+    }
+
+    @Test
+    void open_arrayOverMetadataBudget_isRejectedNamingFileAndKey() throws IOException {
+        Path p = bigUint8Array("over.gguf", 1 << 20);
+        assertThatThrownBy(() -> GgufFile.open(p, 512 << 10))
+                .isInstanceOf(GgufFormatException.class)
+                .hasMessageContaining(p.toString())
+                .hasMessageContaining("metadata 'x'")
+                .hasMessageContaining("budget of " + (512 << 10));
+        try (GgufFile g = GgufFile.open(p, 2 << 20)) {
+            assertThat(g.array("x").orElseThrow().size()).isEqualTo(1 << 20);
+        }
+    }
+
+    @Test
+    void metadataBudgetBytes_smallOrLargeHeap_isQuarterHeapCappedAt512MiB() {
+        assertThat(GgufFile.metadataBudgetBytes(1L << 30)).isEqualTo(256L << 20);
+        assertThat(GgufFile.metadataBudgetBytes(2L << 30)).isEqualTo(512L << 20);
+        assertThat(GgufFile.metadataBudgetBytes(64L << 30)).isEqualTo(512L << 20);
+    }
+
+    @Test
+    void open_stringOver64MiB_isRejectedNamingKey() throws IOException {
+        Path p = dir.resolve("longstring.gguf");
+        long length = (64L << 20) + 1;
+        byte[] header = new GgufBytes().header(3, 0, 1).str("general.name").u32(8).u64(length).bytes();
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            f.write(header);
+            f.setLength(header.length + length); // sparse: the reader must refuse before touching the bytes
+        }
+        assertThatThrownBy(() -> GgufFile.open(p))
+                .isInstanceOf(GgufFormatException.class)
+                .hasMessageContaining(p.toString())
+                .hasMessageContaining("metadata 'general.name'")
+                .hasMessageContaining("limit of " + (64 << 20));
+    }
+
+    @Test
+    void ggufArray_fromBoxedList_roundTripsEveryType() {
+        assertThat(new GgufArray(GgufValueType.UINT32, List.of(0xFFFF_FFFFL)).elements()).containsExactly(0xFFFF_FFFFL);
+        assertThat(new GgufArray(GgufValueType.INT8, List.of(-2)).getLong(0)).isEqualTo(-2);
+        assertThat(new GgufArray(GgufValueType.UINT16, List.of(60000)).elements()).containsExactly(60000);
+        assertThat(new GgufArray(GgufValueType.BOOL, List.of(true, false)).elements()).containsExactly(true, false);
+        assertThat(new GgufArray(GgufValueType.FLOAT64, List.of(1.5)))
+                .isEqualTo(new GgufArray(GgufValueType.FLOAT64, List.of(1.5)))
+                .isNotEqualTo(new GgufArray(GgufValueType.FLOAT32, List.of(1.5f)));
+        assertThatThrownBy(() -> new GgufArray(GgufValueType.UINT8, List.of(256)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

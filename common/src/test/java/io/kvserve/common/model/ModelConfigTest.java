@@ -7,7 +7,6 @@ import io.kvserve.common.gguf.GgmlType;
 import io.kvserve.common.gguf.GgufFile;
 import io.kvserve.common.gguf.GgufWriter;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
@@ -87,13 +86,11 @@ class ModelConfigTest {
     }
 
     @Test
-    void fromHfConfig_path_andLinearScaling() throws IOException {
-        Path p = dir.resolve("config.json");
-        Files.writeString(p, """
+    void fromHfConfig_mistralWithLinearScaling_readsFactorAndDefaults() {
+        ModelConfig c = ModelConfig.fromHfConfig(json("""
                 {"model_type": "mistral", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
                  "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, "max_position_embeddings": 256,
-                 "rope_scaling": {"type": "linear", "factor": 2.0}}""");
-        ModelConfig c = ModelConfig.fromHfConfig(p);
+                 "rope_scaling": {"type": "linear", "factor": 2.0}}"""));
         assertThat(c.architecture()).isEqualTo(Architecture.MISTRAL);
         assertThat(c.ropeScaling()).isEqualTo(RopeScaling.linear(2f));
         assertThat(c.ropeFrequencyDivisors()).containsOnly(2f);

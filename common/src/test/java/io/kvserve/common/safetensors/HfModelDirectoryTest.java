@@ -7,6 +7,7 @@ import io.kvserve.common.model.Architecture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,5 +83,67 @@ class HfModelDirectoryTest {
                 "{\"weight_map\": {\"a\": \"s1.safetensors\", \"b\": \"s2.safetensors\"}}");
         HfModelDirectory hf = HfModelDirectory.open(dir);
         assertThatThrownBy(hf::openWeights).hasMessageContaining("tensor 'a' is also in");
+    }
+
+    @Test
+    void modelConfig_invalidField_namesConfigPathAndField() throws IOException {
+        Files.writeString(dir.resolve("config.json"), CONFIG.replace("\"hidden_size\": 8,", ""));
+        shard("model.safetensors", "a", 1);
+        HfModelDirectory hf = HfModelDirectory.open(dir);
+        assertThatThrownBy(hf::modelConfig).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(dir.resolve("config.json").toString())
+                .hasMessageContaining("hidden_size");
+    }
+
+    @Test
+    void open_configWithInvalidUtf8_namesPathAndSaysInvalidJson() throws IOException {
+        byte[] bad = "{\"model_type\": \"ll\u00ffma\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Files.write(dir.resolve("config.json"), bad);
+        shard("model.safetensors", "a", 1);
+        assertThatThrownBy(() -> HfModelDirectory.open(dir)).isInstanceOf(SafetensorsFormatException.class)
+                .hasMessageContaining(dir.resolve("config.json").toString())
+                .hasMessageContaining("invalid JSON")
+                .hasMessageNotContaining("Input length");
+    }
+
+    @Test
+    void open_configOverSizeLimit_isRejectedNamingPath() throws IOException {
+        Path config = dir.resolve("config.json");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(config.toFile(), "rw")) {
+            f.setLength(HfModelDirectory.MAX_JSON_BYTES + 1); // sparse
+        }
+        shard("model.safetensors", "a", 1);
+        assertThatThrownBy(() -> HfModelDirectory.open(dir)).isInstanceOf(SafetensorsFormatException.class)
+                .hasMessageContaining(config.toString())
+                .hasMessageContaining("over the limit of " + HfModelDirectory.MAX_JSON_BYTES);
+    }
+
+    @Test
+    void weightsClose_calledTwice_unmapsEveryShardOnce() throws IOException {
+        Files.writeString(dir.resolve("config.json"), CONFIG);
+        shard("s1.safetensors", "a", 1);
+        shard("s2.safetensors", "b", 2);
+        Files.writeString(dir.resolve("model.safetensors.index.json"),
+                "{\"weight_map\": {\"a\": \"s1.safetensors\", \"b\": \"s2.safetensors\"}}");
+        HfModelDirectory.Weights w = HfModelDirectory.open(dir).openWeights();
+        java.lang.foreign.MemorySegment a = w.data("a");
+        java.lang.foreign.MemorySegment b = w.data("b");
+        w.close();
+        w.close();
+        assertThatThrownBy(() -> a.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> b.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void closeAll_oneCloseFails_closesTheRestAndThrowsFirstWithOthersSuppressed() {
+        List<String> closed = new java.util.ArrayList<>();
+        assertThatThrownBy(() -> HfModelDirectory.closeAll(List.of("s1", "s2", "s3", "s4"), name -> {
+            closed.add(name);
+            if (name.equals("s2") || name.equals("s3")) {
+                throw new IllegalStateException(name + " busy");
+            }
+        })).isInstanceOf(IllegalStateException.class).hasMessage("s2 busy")
+                .satisfies(e -> assertThat(e.getSuppressed()).extracting(Throwable::getMessage).containsExactly("s3 busy"));
+        assertThat(closed).containsExactly("s1", "s2", "s3", "s4");
     }
 }

@@ -209,4 +209,15 @@ class SafetensorsFileTest {
                 .hasMessageContaining("duplicate");
         assertThat(List.of(SafetensorsDtype.values())).contains(SafetensorsDtype.F8_E4M3);
     }
+
+    @Test
+    void close_calledTwice_secondIsNoOp(@TempDir Path tmp) throws IOException {
+        Path p = tmp.resolve("twice.safetensors");
+        new SafetensorsWriter().addTensor("a", SafetensorsDtype.F32, new long[] {2}, new float[] {1, 2}).write(p);
+        SafetensorsFile f = SafetensorsFile.open(p);
+        var data = f.data(f.tensor("a").orElseThrow());
+        f.close();
+        f.close();
+        assertThatThrownBy(() -> data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
+    }
 }

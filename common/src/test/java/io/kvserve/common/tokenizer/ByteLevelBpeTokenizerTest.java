@@ -1,6 +1,7 @@
 package io.kvserve.common.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kvserve.common.tokenizer.SyntheticVocab.Family;
 import java.util.ArrayList;
@@ -72,5 +73,29 @@ class ByteLevelBpeTokenizerTest {
         int[] ids = TINY.encode("<|start_header_id|>hi<|eot_id|>", Tokenizer.EncodeOptions.RENDERED_CHAT);
         assertThat(TINY.decode(ids, true)).isEqualTo("hi");
         assertThat(TINY.decode(ids, false)).isEqualTo("<|start_header_id|>hi<|eot_id|>");
+    }
+
+    @Test
+    void constructor_vocabularyMissingOneByteToken_namesTheByte() {
+        List<String> tokens = new ArrayList<>();
+        for (int b = 0; b < 256; b++) {
+            if (b != 0x0A) {
+                tokens.add(String.valueOf(ByteLevel.byteToChar(b)));
+            }
+        }
+        TokenType[] types = new TokenType[tokens.size()];
+        java.util.Arrays.fill(types, TokenType.NORMAL);
+        SpecialTokens specials = new SpecialTokens(java.util.OptionalInt.empty(), java.util.OptionalInt.empty(),
+                java.util.OptionalInt.empty(), java.util.OptionalInt.empty(), false, false);
+        assertThatThrownBy(() -> new ByteLevelBpeTokenizer(tokens, types, List.of(), PreTokenizer.gpt2(), specials,
+                false, false))
+                .isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("no token for byte 0x0A")
+                .hasMessageContaining("all 256 byte tokens are required");
+        tokens.add(String.valueOf(ByteLevel.byteToChar(0x0A)));
+        TokenType[] allTypes = java.util.Arrays.copyOf(types, tokens.size());
+        allTypes[allTypes.length - 1] = TokenType.NORMAL;
+        Tokenizer full = new ByteLevelBpeTokenizer(tokens, allTypes, List.of(), PreTokenizer.gpt2(), specials, false, false);
+        assertThat(full.decode(full.encode("a\nb"))).isEqualTo("a\nb");
     }
 }

@@ -1,6 +1,7 @@
 package io.kvserve.common.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kvserve.common.tokenizer.SyntheticVocab.Family;
 import java.util.ArrayList;
@@ -98,5 +99,44 @@ class IncrementalDetokenizerTest {
         assertThat(out.toString()).isEmpty();
         assertThat(detokenizer.numPendingBytes()).isPositive();
         assertThat(detokenizer.flush()).isEqualTo(TINY.decode(cut)).contains("\uFFFD");
+    }
+
+    @Test
+    void push_idOutsideVocabulary_throwsNamingIdAndRange() {
+        int n = TINY.vocabSize();
+        for (boolean skipSpecials : new boolean[] {false, true}) {
+            IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(TINY, skipSpecials);
+            for (int id : new int[] {n, -1, Integer.MAX_VALUE}) {
+                assertThatThrownBy(() -> detokenizer.push(id))
+                        .isExactlyInstanceOf(IndexOutOfBoundsException.class)
+                        .hasMessage("token id " + id + " outside vocabulary [0, " + n + ")");
+            }
+        }
+    }
+
+    @Test
+    void decode_idOutsideVocabulary_throwsNamingIdAndRange() {
+        int size = TINY.vocabSize();
+        for (boolean skipSpecials : new boolean[] {false, true}) {
+            assertThatThrownBy(() -> TINY.decode(new int[] {0, size}, skipSpecials))
+                    .isExactlyInstanceOf(IndexOutOfBoundsException.class)
+                    .hasMessage("token id " + size + " outside vocabulary [0, " + size + ")");
+            assertThatThrownBy(() -> TINY.decode(new int[] {-5}, skipSpecials))
+                    .isExactlyInstanceOf(IndexOutOfBoundsException.class)
+                    .hasMessageContaining("token id -5");
+        }
+    }
+
+    @Test
+    void push_everyToken_leavesTokenBytesUnchanged() {
+        VocabularyTokenizer vocabulary = (VocabularyTokenizer) TINY;
+        IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(TINY, false);
+        for (int id = 0; id < TINY.vocabSize(); id++) {
+            byte[] before = TINY.tokenBytes(id);
+            assertThat(vocabulary.tokenBytesShared(id)).isEqualTo(before);
+            detokenizer.push(id);
+            assertThat(TINY.tokenBytes(id)).isEqualTo(before);
+        }
+        detokenizer.flush();
     }
 }

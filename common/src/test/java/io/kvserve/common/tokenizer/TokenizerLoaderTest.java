@@ -122,13 +122,68 @@ class TokenizerLoaderTest {
 
     @Test
     void hfLoad_bothMergeSpellings_giveSameTokenizer(@TempDir Path dir) throws IOException {
-        String vocab = "\"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2}";
+        StringBuilder bytes = new StringBuilder();
+        for (int b = 0; b < 256; b++) {
+            char c = ByteLevel.byteToChar(b);
+            bytes.append(c == '"' || c == '\\' ? "\"\\" + c : "\"" + c).append("\": ").append(b).append(", ");
+        }
+        String vocab = "\"vocab\": {" + bytes + "\"ab\": 256}";
         String pre = "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}";
         Path strings = dir.resolve("strings.json");
         Path pairs = dir.resolve("pairs.json");
         Files.writeString(strings, "{" + pre + ", \"model\": {\"type\": \"BPE\", " + vocab + ", \"merges\": [\"a b\"]}}");
         Files.writeString(pairs, "{" + pre + ", \"model\": {\"type\": \"BPE\", " + vocab + ", \"merges\": [[\"a\", \"b\"]]}}");
-        assertThat(HfTokenizerLoader.load(strings, null).tokenizer().encode("abab")).containsExactly(2, 2);
-        assertThat(HfTokenizerLoader.load(pairs, null).tokenizer().encode("abab")).containsExactly(2, 2);
+        assertThat(HfTokenizerLoader.load(strings, null).tokenizer().encode("abab")).containsExactly(256, 256);
+        assertThat(HfTokenizerLoader.load(pairs, null).tokenizer().encode("abab")).containsExactly(256, 256);
+    }
+
+    private static Path hfWithIds(Path dir, String vocab, String addedTokens) throws IOException {
+        Path file = dir.resolve("tokenizer.json");
+        Files.writeString(file, "{\"added_tokens\": [" + addedTokens + "], \"pre_tokenizer\": {\"type\": \"ByteLevel\"}, "
+                + "\"model\": {\"type\": \"BPE\", \"vocab\": {" + vocab + "}, \"merges\": []}}");
+        return file;
+    }
+
+    @Test
+    void hfLoad_hugeVocabId_isRejectedNamingFileAndEntry(@TempDir Path dir) throws IOException {
+        Path file = hfWithIds(dir, "\"a\": 0, \"b\": 2000000000", "");
+        assertThatThrownBy(() -> HfTokenizerLoader.load(file, null)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining(file.toString()).hasMessageContaining("model.vocab[\"b\"]")
+                .hasMessageContaining("2000000000").hasMessageContaining("[0, 2)");
+    }
+
+    @Test
+    void hfLoad_negativeAddedTokenId_isRejectedNamingFileAndEntry(@TempDir Path dir) throws IOException {
+        Path file = hfWithIds(dir, "\"a\": 0", "{\"id\": -1, \"content\": \"<s>\", \"special\": true}");
+        assertThatThrownBy(() -> HfTokenizerLoader.load(file, null)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining(file.toString()).hasMessageContaining("added_tokens[0] (\"<s>\")")
+                .hasMessageContaining("-1");
+    }
+
+    @Test
+    void hfLoad_nonIntegerIds_areRejectedNamingFileAndEntry(@TempDir Path dir) throws IOException {
+        for (String bad : List.of("\"1\"", "1.5", "null", "4294967296")) {
+            Path file = hfWithIds(dir, "\"a\": 0, \"b\": " + bad, "");
+            assertThatThrownBy(() -> HfTokenizerLoader.load(file, null)).as(bad).isInstanceOf(TokenizerException.class)
+                    .hasMessageContaining(file.toString()).hasMessageContaining("model.vocab[\"b\"]")
+                    .hasMessageContaining("expected an integer");
+        }
+        Path missing = hfWithIds(dir, "\"a\": 0", "{\"content\": \"<s>\"}");
+        assertThatThrownBy(() -> HfTokenizerLoader.load(missing, null)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("added_tokens[0] (\"<s>\") has id missing");
+    }
+
+    @Test
+    void hfLoad_duplicateIds_areRejectedNamingBothTokens(@TempDir Path dir) throws IOException {
+        Path vocabDup = hfWithIds(dir, "\"a\": 0, \"b\": 0", "");
+        assertThatThrownBy(() -> HfTokenizerLoader.load(vocabDup, null)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining(vocabDup.toString()).hasMessageContaining("model.vocab[\"b\"] has id 0")
+                .hasMessageContaining("\"a\"");
+        Path addedDup = hfWithIds(dir, "\"a\": 0", "{\"id\": 0, \"content\": \"<s>\"}");
+        assertThatThrownBy(() -> HfTokenizerLoader.load(addedDup, null)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("added_tokens[0] (\"<s>\") has id 0, already the id of \"a\"");
+        Path addedTwice = hfWithIds(dir, "\"a\": 0", "{\"id\": 1, \"content\": \"<s>\"}, {\"id\": 1, \"content\": \"</s>\"}");
+        assertThatThrownBy(() -> HfTokenizerLoader.load(addedTwice, null)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("added_tokens[1] (\"</s>\") has id 1, already the id of \"<s>\"");
     }
 }
