@@ -387,7 +387,7 @@ public final class VectorTensorOps implements TensorOps {
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
                 FloatVector lo = (FloatVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
+                FloatVector hi = (FloatVector) shiftRight(q, 4).and((byte) 0xF).sub((byte) 8)
                         .convertShape(VectorOperators.B2F, F, 0);
                 blockAcc = lo.fma(FloatVector.fromArray(F, x, i + j), blockAcc);
                 blockAcc = hi.fma(FloatVector.fromArray(F, x, i + 16 + j), blockAcc);
@@ -405,7 +405,7 @@ public final class VectorTensorOps implements TensorOps {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
                 ((FloatVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
                         .mul(d).intoArray(row, i + j);
-                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                ((FloatVector) shiftRight(q, 4).and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
                         .mul(d).intoArray(row, i + 16 + j);
             }
         }
@@ -413,20 +413,25 @@ public final class VectorTensorOps implements TensorOps {
 
     // ---- Q4_K: [d f16][dmin f16][12 bytes of 6-bit scales and mins][128 bytes of nibbles]
 
-    private static int scaleK4(MemorySegment w, long scales, int j) {
-        if (j < 4) {
-            return w.get(ValueLayout.JAVA_BYTE, scales + j) & 63;
-        }
-        return (w.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 0xF)
-                | (((w.get(ValueLayout.JAVA_BYTE, scales + j - 4) & 0xFF) >>> 6) << 4);
-    }
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
-    private static int minK4(MemorySegment w, long scales, int j) {
+    /**
+     * Sub-block {@code j}'s 6-bit scale (bits 0..7) and min (bits 8..15) from the 12 scale bytes
+     * q[0..11] held as {@code lo} = q[0..7] and {@code hi} = q[8..11] (get_scale_min_k4).
+     */
+    private static int scaleMinK4(long lo, int hi, int j) {
         if (j < 4) {
-            return w.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 63;
+            int sc = (int) (lo >>> (8 * j)) & 63;
+            int m = (int) (lo >>> (8 * (j + 4))) & 63;
+            return sc | (m << 8);
         }
-        return ((w.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 0xFF) >>> 4)
-                | (((w.get(ValueLayout.JAVA_BYTE, scales + j) & 0xFF) >>> 6) << 4);
+        int qj4 = (hi >>> (8 * (j - 4))) & 0xFF; // q[j + 4]
+        int qjm4 = (int) (lo >>> (8 * (j - 4))) & 0xFF; // q[j - 4]
+        int qj = (int) (lo >>> (8 * j)) & 0xFF; // q[j]
+        int sc = (qj4 & 0xF) | ((qjm4 >>> 6) << 4);
+        int m = (qj4 >>> 4) | ((qj >>> 6) << 4);
+        return sc | (m << 8);
     }
 
     static float dotQ4_K(MemorySegment w, long offset, float[] x, int n) {
@@ -435,18 +440,21 @@ public final class VectorTensorOps implements TensorOps {
         for (int i = 0; i < n; i += 256, block += 144) {
             float d = Float.float16ToFloat(w.get(SHORT_LE, block));
             float dmin = Float.float16ToFloat(w.get(SHORT_LE, block + 2));
+            long scalesLo = w.get(LONG_LE, block + 4);
+            int scalesHi = w.get(INT_LE, block + 12);
             long qs = block + 16;
             for (int group = 0; group < 4; group++) {
-                int sub = 2 * group;
-                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(w, block + 4, sub));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * minK4(w, block + 4, sub));
-                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(w, block + 4, sub + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * minK4(w, block + 4, sub + 1));
+                int sm1 = scaleMinK4(scalesLo, scalesHi, 2 * group);
+                int sm2 = scaleMinK4(scalesLo, scalesHi, 2 * group + 1);
+                FloatVector d1 = FloatVector.broadcast(F, d * (sm1 & 0xFF));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * (sm1 >>> 8));
+                FloatVector d2 = FloatVector.broadcast(F, d * (sm2 & 0xFF));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * (sm2 >>> 8));
                 int e = i + 64 * group;
                 for (int l = 0; l < 32; l += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, qs + 32L * group + l, LE);
                     FloatVector lo = (FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector hi = (FloatVector) shiftRight(q, 4).and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
                     acc = lo.fma(d1, m1).fma(FloatVector.fromArray(F, x, e + l), acc);
                     acc = hi.fma(d2, m2).fma(FloatVector.fromArray(F, x, e + 32 + l), acc);
                 }
@@ -460,19 +468,22 @@ public final class VectorTensorOps implements TensorOps {
         for (int i = 0; i < n; i += 256, block += 144) {
             float d = Float.float16ToFloat(w.get(SHORT_LE, block));
             float dmin = Float.float16ToFloat(w.get(SHORT_LE, block + 2));
+            long scalesLo = w.get(LONG_LE, block + 4);
+            int scalesHi = w.get(INT_LE, block + 12);
             long qs = block + 16;
             for (int group = 0; group < 4; group++) {
-                int sub = 2 * group;
-                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(w, block + 4, sub));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * minK4(w, block + 4, sub));
-                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(w, block + 4, sub + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * minK4(w, block + 4, sub + 1));
+                int sm1 = scaleMinK4(scalesLo, scalesHi, 2 * group);
+                int sm2 = scaleMinK4(scalesLo, scalesHi, 2 * group + 1);
+                FloatVector d1 = FloatVector.broadcast(F, d * (sm1 & 0xFF));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * (sm1 >>> 8));
+                FloatVector d2 = FloatVector.broadcast(F, d * (sm2 & 0xFF));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * (sm2 >>> 8));
                 int e = i + 64 * group;
                 for (int l = 0; l < 32; l += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, qs + 32L * group + l, LE);
                     ((FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).fma(d1, m1)
                             .intoArray(row, e + l);
-                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0))
+                    ((FloatVector) shiftRight(q, 4).and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0))
                             .fma(d2, m2).intoArray(row, e + 32 + l);
                 }
             }
@@ -487,38 +498,29 @@ public final class VectorTensorOps implements TensorOps {
         for (int i = 0; i < n; i += 256, block += 210) {
             float d = Float.float16ToFloat(w.get(SHORT_LE, block + 208));
             for (int half = 0; half < 2; half++) {
-                long ql = block + 64L * half;
-                long qh = block + 128 + 32L * half;
-                long sc = block + 192 + 8L * half;
-                int e = i + 128 * half;
-                for (int l = 0; l < 32; l += L) {
-                    int is = l / 16;
-                    ByteVector ql0 = ByteVector.fromMemorySegment(B, w, ql + l, LE);
-                    ByteVector ql32 = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
-                    ByteVector h = ByteVector.fromMemorySegment(B, w, qh + l, LE);
-                    ByteVector q1 = ql0.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q2 = ql32.and((byte) 0xF)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q3 = ql0.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q4 = ql32.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                    acc = q6(q1).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is))
-                            .fma(FloatVector.fromArray(F, x, e + l), acc);
-                    acc = q6(q2).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2))
-                            .fma(FloatVector.fromArray(F, x, e + 32 + l), acc);
-                    acc = q6(q3).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4))
-                            .fma(FloatVector.fromArray(F, x, e + 64 + l), acc);
-                    acc = q6(q4).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6))
-                            .fma(FloatVector.fromArray(F, x, e + 96 + l), acc);
+                long scales = w.get(LONG_LE, block + 192 + 8L * half); // 8 int8 sub-block scales
+                for (int k = 0; k < 4; k++) {
+                    long ql = block + 64L * half + 32L * (k & 1);
+                    long qh = block + 128 + 32L * half;
+                    int e = i + 128 * half + 32 * k;
+                    for (int l = 0; l < 32; l += L) {
+                        float scale = d * (byte) (scales >>> (8 * (l / 16 + 2 * k)));
+                        acc = q6(w, ql + l, qh + l, k).mul(scale).fma(FloatVector.fromArray(F, x, e + l), acc);
+                    }
                 }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    private static FloatVector q6(ByteVector level) {
-        return (FloatVector) level.sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+    /**
+     * Level k (0..3) of a Q6_K half for L consecutive l, as floats q - 32: the low nibble
+     * (k = 0, 1) or high nibble (k = 2, 3) of ql[l + 32 (k & 1)], and bits 2k..2k+1 of qh[l] on top.
+     */
+    private static FloatVector q6(MemorySegment w, long ql, long qh, int k) {
+        ByteVector lo = shiftRight(ByteVector.fromMemorySegment(B, w, ql, LE), 4 * (k >> 1)).and((byte) 0xF);
+        ByteVector hi = shiftLeft(shiftRight(ByteVector.fromMemorySegment(B, w, qh, LE), 2 * k).and((byte) 3), 4);
+        return (FloatVector) lo.or(hi).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
     }
 
     static void decodeQ6_K(MemorySegment w, long offset, float[] row, int n) {
@@ -526,29 +528,30 @@ public final class VectorTensorOps implements TensorOps {
         for (int i = 0; i < n; i += 256, block += 210) {
             float d = Float.float16ToFloat(w.get(SHORT_LE, block + 208));
             for (int half = 0; half < 2; half++) {
-                long ql = block + 64L * half;
-                long qh = block + 128 + 32L * half;
-                long sc = block + 192 + 8L * half;
-                int e = i + 128 * half;
-                for (int l = 0; l < 32; l += L) {
-                    int is = l / 16;
-                    ByteVector ql0 = ByteVector.fromMemorySegment(B, w, ql + l, LE);
-                    ByteVector ql32 = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
-                    ByteVector h = ByteVector.fromMemorySegment(B, w, qh + l, LE);
-                    ByteVector q1 = ql0.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q2 = ql32.and((byte) 0xF)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q3 = ql0.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q4 = ql32.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                    q6(q1).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is)).intoArray(row, e + l);
-                    q6(q2).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(row, e + 32 + l);
-                    q6(q3).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(row, e + 64 + l);
-                    q6(q4).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(row, e + 96 + l);
+                long scales = w.get(LONG_LE, block + 192 + 8L * half); // 8 int8 sub-block scales
+                for (int k = 0; k < 4; k++) {
+                    long ql = block + 64L * half + 32L * (k & 1);
+                    long qh = block + 128 + 32L * half;
+                    int e = i + 128 * half + 32 * k;
+                    for (int l = 0; l < 32; l += L) {
+                        float scale = d * (byte) (scales >>> (8 * (l / 16 + 2 * k)));
+                        q6(w, ql + l, qh + l, k).mul(scale).intoArray(row, e + l);
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * Bytes shifted within 32-bit lanes: x86 has no byte shift, and an int shift is the same for
+     * the bits a caller keeps with its mask (those that stay inside their byte).
+     */
+    private static ByteVector shiftRight(ByteVector v, int n) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
+    }
+
+    private static ByteVector shiftLeft(ByteVector v, int n) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes();
     }
 
     // ------------------------------------------------------------------ element-wise kernels
