@@ -123,6 +123,38 @@ class VectorTensorOpsTest {
     }
 
     /**
+     * The shape tests above run mostly before C2 compiles the kernels, i.e. on the Vector API's
+     * Java fallbacks; this one calls each kernel until it is compiled with the intrinsics (well
+     * past C2's 10,000-invocation threshold with loops) and checks the compiled code too.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void matmul_afterJitWarmup_stillMatchesScalar(GgmlType type) {
+        Random random = new Random(11);
+        int n = 512;
+        int numRows = 8;
+        WeightMatrix w = WeightMatrix.quantize(type, numRows, n, gaussian(random, numRows * n, 1f));
+        float[] decoded = new float[numRows * n]; // (numRows, n)
+        GgmlQuants.dequantize(type, w.data(), 0, decoded, 0, decoded.length);
+        for (int numTokens : new int[] {1, 5}) {
+            float[] x = gaussian(random, numTokens * n, 1f);
+            float[] expected = new float[numTokens * numRows];
+            float[] actual = new float[numTokens * numRows];
+            SCALAR.matmul(w, x, numTokens, expected);
+            for (int call = 0; call < 4000; call++) {
+                opsByThreads[0].matmul(w, x, numTokens, actual);
+            }
+            for (int t = 0; t < numTokens; t++) {
+                for (int r = 0; r < numRows; r++) {
+                    float[] row = java.util.Arrays.copyOfRange(decoded, r * n, (r + 1) * n);
+                    assertThat(actual[t * numRows + r]).as("%s tokens=%d t=%d r=%d", type, numTokens, t, r)
+                            .isCloseTo(expected[t * numRows + r], within(tolerance(row, x, t * n, n, type)));
+                }
+            }
+        }
+    }
+
+    /**
      * Rows are split statically and each row is computed by the same code in the same order on
      * whichever thread gets it, so the results are bit-identical, not merely close.
      */
