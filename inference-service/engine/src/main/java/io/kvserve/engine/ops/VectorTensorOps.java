@@ -26,23 +26,32 @@ import java.nio.ByteOrder;
  * each thread, for each of its rows:
  * <pre>
  *   numTokens == 1 (decode):  acc += decode(w row r, chunk) * x[chunk]      one pass, no stores
+ *                             (F16: row := decode(w row r), then dot; see below)
  *   numTokens  > 1 (prefill): row := decode(w row r)   (rowLength floats, per-thread scratch, L1/L2)
  *                             for tokens in tiles of 4: 4 accumulators over row and x[t..t+3]
  * </pre>
  * so every weight byte comes from memory once per call whatever numTokens is; the batched path
  * pays one decode per row for all tokens.
  *
- * <p>Numerics differ from llama.cpp for Q8_0/Q4_0: llama.cpp quantizes the activations to Q8_0
- * and takes integer dot products ({@code ggml_vec_dot_q4_0_q8_0}); here activations stay float,
- * which is closer to the exact product (no activation rounding, error ~ amax/254 per element
- * there). The JMH figures behind this choice are in {@code docs/engine-ops.md}.
+ * <p>Q8_0/Q4_0 numerics therefore differ from llama.cpp's: llama.cpp quantizes the activations to
+ * Q8_0 per 32-block and takes integer dot products ({@code ggml_vec_dot_q4_0_q8_0}), which adds an
+ * activation rounding error of up to amax/254 per element; here activations stay float, closer to
+ * the exact product. Greedy tokens may therefore differ from llama.cpp's where two logits are
+ * within that error. The float path was chosen by measurement: JDK 25's Vector API has no int8
+ * dot-product instruction (no VNNI {@code vpdpbusd}), so the integer path widens byte to short to
+ * int and loses, 2048x2048, one thread, one token ({@code Q8ActivationBenchmark}):
+ * Q8_0 305 us float vs 482 us int8; Q4_0 401 us vs 525 us.
+ *
+ * <p>F16 rows are decoded by a plain {@code Float.float16ToFloat} loop, which C2 compiles to
+ * {@code vcvtph2ps}; the Vector API has no half-float lanes yet.
  *
  * <h2>Threading</h2>
  * One caller thread; the ops object owns its pool and scratch (no allocation per call once the
  * scratch has grown to the largest row). {@link #close()} stops the workers.
  *
  * <p>References: [1] ggml-common.h block layouts (see {@code GgmlQuants}); [2] llama3.java's
- * vectorised Q4_0/Q8_0 dot products, which decode in registers the same way.
+ * vectorised Q4_0/Q8_0 dot products, which decode in registers the same way; [3]
+ * ggml-cpu/arch/x86/quants.c {@code ggml_vec_dot_q4_0_q8_0}, the integer path not taken.
  */
 public final class VectorTensorOps implements TensorOps {
 
