@@ -20,7 +20,9 @@ import java.util.concurrent.locks.LockSupport;
  *     workers wait for a new generation, run their share and decrement {@code pending}.</li>
  * <li>Workers spin ({@link Thread#onSpinWait()}) for {@link #SPIN_NANOS} after each share, since
  *     the next matmul usually follows within microseconds, then park; the caller unparks only
- *     workers that said they were parking. Between steps the team therefore sleeps.</li>
+ *     workers that said they were parking. Between steps the team therefore sleeps. The caller,
+ *     done with its share, spins {@link #CALLER_SPIN_NANOS} and then yields, so that on a machine
+ *     with fewer free cores than threads it does not hold the core a worker is waiting for.</li>
  * <li>Workers are platform daemon threads: kernels are long CPU loops, which virtual threads
  *     would pin anyway.</li>
  * </ol>
@@ -41,6 +43,8 @@ public final class WorkerPool implements AutoCloseable {
 
     /** How long an idle worker spins before it parks. */
     static final long SPIN_NANOS = 100_000;
+    /** How long the caller spins for the workers' shares before it yields its core to them. */
+    static final long CALLER_SPIN_NANOS = 20_000;
 
     private final int numThreads;
     private final Thread[] workers;
@@ -95,9 +99,7 @@ public final class WorkerPool implements AutoCloseable {
         } catch (Throwable t) {
             own = t;
         }
-        while (pending.get() != 0) {
-            Thread.onSpinWait();
-        }
+        awaitWorkers();
         this.kernel = null;
         Throwable other = failure;
         if (own != null || other != null) {
@@ -110,6 +112,28 @@ public final class WorkerPool implements AutoCloseable {
                 throw e;
             }
             throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Spins while the workers are likely to finish soon, then yields: on an oversubscribed
+     * machine a spinning caller would hold the core a descheduled worker needs.
+     */
+    private void awaitWorkers() {
+        int spins = 0;
+        long yieldAfter = 0;
+        while (pending.get() != 0) {
+            if (++spins < 64) {
+                Thread.onSpinWait();
+                continue;
+            }
+            spins = 0;
+            long now = System.nanoTime();
+            if (yieldAfter == 0) {
+                yieldAfter = now + CALLER_SPIN_NANOS;
+            } else if (now > yieldAfter) {
+                Thread.yield();
+            }
         }
     }
 
