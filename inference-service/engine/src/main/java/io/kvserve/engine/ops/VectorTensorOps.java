@@ -162,6 +162,7 @@ public final class VectorTensorOps implements TensorOps {
         }
     }
 
+    /** One row against one token, decoding in registers; F16 goes through {@link #decodeRow} instead. */
     static float dotRow(GgmlType type, MemorySegment w, long offset, float[] x, int n) {
         return switch (type) {
             case F32 -> dotF32(w, offset, x, n);
