@@ -268,7 +268,7 @@ public final class VectorTensorOps implements TensorOps {
 
     // ---- F16: JDK 25's Vector API has no half-float lanes and widening the bits by hand costs ~8
     // lane ops; C2 auto-vectorizes this plain loop to vcvtph2ps instead (1.9x faster at decode, see
-    // docs/engine-ops.md), so F16 rows are always decoded to the row scratch and then dotted.
+    // inference-service/engine/README.md), so F16 rows are always decoded to the row scratch and then dotted.
 
     static void decodeF16(MemorySegment w, long offset, float[] row, int n) {
         for (int i = 0; i < n; i++) {

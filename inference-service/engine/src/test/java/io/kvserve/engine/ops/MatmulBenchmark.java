@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * {@link VectorTensorOps#matmul} per weight type at decode (1 token) and prefill (64 tokens)
  * shapes of a 1B-class model: 2048x2048 (wq, wo) and 8192x2048 (w1, w3: 8192 rows of 2048).
  * Not a test; run it with {@link #main}, which prints GB/s of weight bytes and GFLOP/s beside
- * JMH's times (see docs/engine-ops.md for the command).
+ * JMH's times (see inference-service/engine/README.md for the command).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

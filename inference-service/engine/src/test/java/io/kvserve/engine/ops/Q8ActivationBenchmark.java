@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * {@code ggml_vec_dot_q8_0_q8_0}) against float dequantize-on-the-fly, one thread, one token,
  * 2048x2048. The int8 kernels live here, not in main: in JDK 25's Vector API there is no
  * int8 dot-product instruction (no VNNI {@code vpdpbusd}), so the int path widens
- * byte -> short -> int and loses (figures in docs/engine-ops.md).
+ * byte -> short -> int and loses (figures in inference-service/engine/README.md).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
