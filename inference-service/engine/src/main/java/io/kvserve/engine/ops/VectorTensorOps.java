@@ -1,0 +1,677 @@
+package io.kvserve.engine.ops;
+
+import io.kvserve.common.gguf.GgmlType;
+import io.kvserve.common.model.RopeLayout;
+import io.kvserve.engine.model.WeightMatrix;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Kernels on the Vector API ({@code jdk.incubator.vector}), matmul split by rows over a
+ * {@link WorkerPool}.
+ *
+ * <h2>Matmul</h2>
+ * Weights stay in their ggml blocks and are decoded in registers as they stream in (float
+ * dequantize-on-the-fly: Q8_0/Q4_0 nibbles and bytes widen to float lanes, are scaled by the block
+ * scale and meet the float activations in an FMA). Rows are split statically over the threads;
+ * each thread, for each of its rows:
+ * <pre>
+ *   numTokens == 1 (decode):  acc += decode(w row r, chunk) * x[chunk]      one pass, no stores
+ *                             (F16: row := decode(w row r), then dot; see below)
+ *   numTokens  > 1 (prefill): row := decode(w row r)   (rowLength floats, per-thread scratch, L1/L2)
+ *                             for tokens in tiles of 4: 4 accumulators over row and x[t..t+3]
+ * </pre>
+ * so every weight byte comes from memory once per call whatever numTokens is; the batched path
+ * pays one decode per row for all tokens.
+ *
+ * <p>Q8_0/Q4_0 numerics therefore differ from llama.cpp's: llama.cpp quantizes the activations to
+ * Q8_0 per 32-block and takes integer dot products ({@code ggml_vec_dot_q4_0_q8_0}), which adds an
+ * activation rounding error of up to amax/254 per element; here activations stay float, closer to
+ * the exact product. Greedy tokens may therefore differ from llama.cpp's where two logits are
+ * within that error. The float path was chosen by measurement: JDK 25's Vector API has no int8
+ * dot-product instruction (no VNNI {@code vpdpbusd}), so the integer path widens byte to short to
+ * int and loses, 2048x2048, one thread, one token ({@code Q8ActivationBenchmark}):
+ * Q8_0 305 us float vs 482 us int8; Q4_0 401 us vs 525 us.
+ *
+ * <p>F16 rows are decoded by a plain {@code Float.float16ToFloat} loop, which C2 compiles to
+ * {@code vcvtph2ps}; the Vector API has no half-float lanes yet.
+ *
+ * <h2>Threading</h2>
+ * One caller thread; the ops object owns its pool and scratch (no allocation per call once the
+ * scratch has grown to the largest row). {@link #close()} stops the workers.
+ *
+ * <p>References: [1] ggml-common.h block layouts (see {@code GgmlQuants}); [2] llama3.java's
+ * vectorised Q4_0/Q8_0 dot products, which decode in registers the same way; [3]
+ * ggml-cpu/arch/x86/quants.c {@code ggml_vec_dot_q4_0_q8_0}, the integer path not taken.
+ */
+public final class VectorTensorOps implements TensorOps {
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    /** Bytes with as many lanes as F. */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    /** Shorts with as many lanes as F. */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final int TOKEN_TILE = 4;
+
+    static {
+        if (L < 4 || L > 16) {
+            throw new ExceptionInInitializerError("float vectors of " + L + " lanes: the block kernels need 4..16");
+        }
+    }
+
+    private final WorkerPool pool;
+    private final WorkerPool.RangeKernel matmulRows = this::matmulRows;
+    private float[][] rowScratch; // (numThreads, >= rowLength): one decoded weight row per thread
+    private float[] ropeCos = new float[0]; // (headDim / 2): cos of the current token's angles
+    private float[] ropeSin = new float[0]; // (headDim / 2)
+
+    // the current matmul, published to workers by WorkerPool.parallelFor
+    private WeightMatrix w;
+    private float[] x; // (numTokens, rowLength)
+    private int numTokens;
+    private float[] out; // (numTokens, numRows)
+
+    /** Ops on {@link Runtime#availableProcessors()} threads. */
+    public VectorTensorOps() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** Ops on {@code numThreads} threads, the caller's included. */
+    public VectorTensorOps(int numThreads) {
+        this.pool = new WorkerPool(numThreads);
+        this.rowScratch = new float[numThreads][0];
+    }
+
+    public int numThreads() {
+        return pool.numThreads();
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    // ------------------------------------------------------------------ matmul
+
+    @Override
+    public void matmul(WeightMatrix w, float[] x, int numTokens, float[] out) {
+        ScalarTensorOps.checkMatmul(w, x, numTokens, out);
+        if (numTokens == 0) {
+            return;
+        }
+        if (numTokens > 1 || w.type() == GgmlType.F16) {
+            for (int i = 0; i < rowScratch.length; i++) {
+                if (rowScratch[i].length < w.rowLength()) {
+                    rowScratch[i] = new float[w.rowLength()];
+                }
+            }
+        }
+        this.w = w;
+        this.x = x;
+        this.numTokens = numTokens;
+        this.out = out;
+        try {
+            pool.parallelFor(w.numRows(), matmulRows);
+        } finally {
+            this.w = null;
+            this.x = null;
+            this.out = null;
+        }
+    }
+
+    private void matmulRows(int start, int end, int threadIndex) {
+        WeightMatrix w = this.w;
+        float[] x = this.x;
+        float[] out = this.out;
+        int numTokens = this.numTokens;
+        MemorySegment data = w.data();
+        long rowBytes = w.rowBytes();
+        int n = w.rowLength();
+        GgmlType type = w.type();
+        if (numTokens == 1 && type != GgmlType.F16) {
+            for (int r = start; r < end; r++) {
+                out[r] = dotRow(type, data, r * rowBytes, x, n);
+            }
+            return;
+        }
+        float[] row = rowScratch[threadIndex];
+        int numRows = w.numRows();
+        for (int r = start; r < end; r++) {
+            decodeRow(type, data, r * rowBytes, row, n);
+            int t = 0;
+            for (; t + TOKEN_TILE <= numTokens; t += TOKEN_TILE) {
+                dot4(row, x, t * n, n, out, t * numRows + r, numRows);
+            }
+            for (; t < numTokens; t++) {
+                out[t * numRows + r] = dot(row, x, t * n, n);
+            }
+        }
+    }
+
+    /** One row against one token, decoding in registers; F16 goes through {@link #decodeRow} instead. */
+    static float dotRow(GgmlType type, MemorySegment w, long offset, float[] x, int n) {
+        return switch (type) {
+            case F32 -> dotF32(w, offset, x, n);
+            case BF16 -> dotBF16(w, offset, x, n);
+            case Q8_0 -> dotQ8_0(w, offset, x, n);
+            case Q4_0 -> dotQ4_0(w, offset, x, n);
+            case Q4_K -> dotQ4_K(w, offset, x, n);
+            case Q6_K -> dotQ6_K(w, offset, x, n);
+            default -> throw new IllegalArgumentException("no kernel for " + type);
+        };
+    }
+
+    static void decodeRow(GgmlType type, MemorySegment w, long offset, float[] row, int n) {
+        switch (type) {
+            case F32 -> decodeF32(w, offset, row, n);
+            case F16 -> decodeF16(w, offset, row, n);
+            case BF16 -> decodeBF16(w, offset, row, n);
+            case Q8_0 -> decodeQ8_0(w, offset, row, n);
+            case Q4_0 -> decodeQ4_0(w, offset, row, n);
+            case Q4_K -> decodeQ4_K(w, offset, row, n);
+            case Q6_K -> decodeQ6_K(w, offset, row, n);
+            default -> throw new IllegalArgumentException("no kernel for " + type);
+        }
+    }
+
+    // ---- plain floats over a decoded row
+
+    static float dot(float[] a, float[] x, int xOffset, int n) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = FloatVector.fromArray(F, a, i).fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+            acc1 = FloatVector.fromArray(F, a, i + L).fma(FloatVector.fromArray(F, x, xOffset + i + L), acc1);
+        }
+        for (; i + L <= n; i += L) {
+            acc0 = FloatVector.fromArray(F, a, i).fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[i] * x[xOffset + i];
+        }
+        return sum;
+    }
+
+    /** Four tokens at once: x rows at xOffset + k * n, results at out[outOffset + k * outStride]. */
+    static void dot4(float[] a, float[] x, int xOffset, int n, float[] out, int outOffset, int outStride) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int x1 = xOffset + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector av = FloatVector.fromArray(F, a, i);
+            acc0 = av.fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+            acc1 = av.fma(FloatVector.fromArray(F, x, x1 + i), acc1);
+            acc2 = av.fma(FloatVector.fromArray(F, x, x2 + i), acc2);
+            acc3 = av.fma(FloatVector.fromArray(F, x, x3 + i), acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD);
+        float s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD);
+        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s0 += a[i] * x[xOffset + i];
+            s1 += a[i] * x[x1 + i];
+            s2 += a[i] * x[x2 + i];
+            s3 += a[i] * x[x3 + i];
+        }
+        out[outOffset] = s0;
+        out[outOffset + outStride] = s1;
+        out[outOffset + 2 * outStride] = s2;
+        out[outOffset + 3 * outStride] = s3;
+    }
+
+    // ---- F32
+
+    static float dotF32(MemorySegment w, long offset, float[] x, int n) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE).fma(FloatVector.fromArray(F, x, i), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + L), LE)
+                    .fma(FloatVector.fromArray(F, x, i + L), acc1);
+        }
+        for (; i + L <= n; i += L) {
+            acc0 = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE).fma(FloatVector.fromArray(F, x, i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += w.get(FLOAT_LE, offset + 4L * i) * x[i];
+        }
+        return sum;
+    }
+
+    static void decodeF32(MemorySegment w, long offset, float[] row, int n) {
+        MemorySegment.copy(w, FLOAT_LE, offset, row, 0, n);
+    }
+
+    // ---- F16: JDK 25's Vector API has no half-float lanes and widening the bits by hand costs ~8
+    // lane ops; C2 auto-vectorizes this plain loop to vcvtph2ps instead (1.9x faster at decode, see
+    // inference-service/engine/README.md), so F16 rows are always decoded to the row scratch and then dotted.
+
+    static void decodeF16(MemorySegment w, long offset, float[] row, int n) {
+        for (int i = 0; i < n; i++) {
+            row[i] = Float.float16ToFloat(w.get(SHORT_LE, offset + 2L * i));
+        }
+    }
+
+    // ---- BF16: the top half of a float
+
+    private static FloatVector loadBF16(MemorySegment w, long byteOffset) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, w, byteOffset, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static float bf16(MemorySegment w, long byteOffset) {
+        return Float.intBitsToFloat((w.get(SHORT_LE, byteOffset) & 0xFFFF) << 16);
+    }
+
+    static float dotBF16(MemorySegment w, long offset, float[] x, int n) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = loadBF16(w, offset + 2L * i).fma(FloatVector.fromArray(F, x, i), acc0);
+            acc1 = loadBF16(w, offset + 2L * (i + L)).fma(FloatVector.fromArray(F, x, i + L), acc1);
+        }
+        for (; i + L <= n; i += L) {
+            acc0 = loadBF16(w, offset + 2L * i).fma(FloatVector.fromArray(F, x, i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += bf16(w, offset + 2L * i) * x[i];
+        }
+        return sum;
+    }
+
+    static void decodeBF16(MemorySegment w, long offset, float[] row, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            loadBF16(w, offset + 2L * i).intoArray(row, i);
+        }
+        for (; i < n; i++) {
+            row[i] = bf16(w, offset + 2L * i);
+        }
+    }
+
+    // ---- Q8_0: [d f16][32 x int8]
+
+    private static FloatVector loadQ8(MemorySegment w, long byteOffset) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, w, byteOffset, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    static float dotQ8_0(MemorySegment w, long offset, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long block = offset;
+        for (int i = 0; i < n; i += 32, block += 34) {
+            float d = Float.float16ToFloat(w.get(SHORT_LE, block));
+            FloatVector blockAcc = loadQ8(w, block + 2).mul(FloatVector.fromArray(F, x, i));
+            for (int j = L; j < 32; j += L) {
+                blockAcc = loadQ8(w, block + 2 + j).fma(FloatVector.fromArray(F, x, i + j), blockAcc);
+            }
+            acc = blockAcc.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void decodeQ8_0(MemorySegment w, long offset, float[] row, int n) {
+        long block = offset;
+        for (int i = 0; i < n; i += 32, block += 34) {
+            float d = Float.float16ToFloat(w.get(SHORT_LE, block));
+            for (int j = 0; j < 32; j += L) {
+                loadQ8(w, block + 2 + j).mul(d).intoArray(row, i + j);
+            }
+        }
+    }
+
+    // ---- Q4_0: [d f16][16 bytes: element j in the low nibble of byte j, element j + 16 in the high]
+
+    static float dotQ4_0(MemorySegment w, long offset, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long block = offset;
+        for (int i = 0; i < n; i += 32, block += 18) {
+            float d = Float.float16ToFloat(w.get(SHORT_LE, block));
+            FloatVector blockAcc = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
+                FloatVector lo = (FloatVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) shiftRight(q, 4).and((byte) 0xF).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                blockAcc = lo.fma(FloatVector.fromArray(F, x, i + j), blockAcc);
+                blockAcc = hi.fma(FloatVector.fromArray(F, x, i + 16 + j), blockAcc);
+            }
+            acc = blockAcc.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void decodeQ4_0(MemorySegment w, long offset, float[] row, int n) {
+        long block = offset;
+        for (int i = 0; i < n; i += 32, block += 18) {
+            float d = Float.float16ToFloat(w.get(SHORT_LE, block));
+            for (int j = 0; j < 16; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
+                ((FloatVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                        .mul(d).intoArray(row, i + j);
+                ((FloatVector) shiftRight(q, 4).and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                        .mul(d).intoArray(row, i + 16 + j);
+            }
+        }
+    }
+
+    // ---- Q4_K: [d f16][dmin f16][12 bytes of 6-bit scales and mins][128 bytes of nibbles]
+
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+
+    /**
+     * Sub-block {@code j}'s 6-bit scale (bits 0..7) and min (bits 8..15) from the 12 scale bytes
+     * q[0..11] held as {@code lo} = q[0..7] and {@code hi} = q[8..11] (get_scale_min_k4).
+     */
+    private static int scaleMinK4(long lo, int hi, int j) {
+        if (j < 4) {
+            int sc = (int) (lo >>> (8 * j)) & 63;
+            int m = (int) (lo >>> (8 * (j + 4))) & 63;
+            return sc | (m << 8);
+        }
+        int qj4 = (hi >>> (8 * (j - 4))) & 0xFF; // q[j + 4]
+        int qjm4 = (int) (lo >>> (8 * (j - 4))) & 0xFF; // q[j - 4]
+        int qj = (int) (lo >>> (8 * j)) & 0xFF; // q[j]
+        int sc = (qj4 & 0xF) | ((qjm4 >>> 6) << 4);
+        int m = (qj4 >>> 4) | ((qj >>> 6) << 4);
+        return sc | (m << 8);
+    }
+
+    static float dotQ4_K(MemorySegment w, long offset, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long block = offset;
+        for (int i = 0; i < n; i += 256, block += 144) {
+            float d = Float.float16ToFloat(w.get(SHORT_LE, block));
+            float dmin = Float.float16ToFloat(w.get(SHORT_LE, block + 2));
+            long scalesLo = w.get(LONG_LE, block + 4);
+            int scalesHi = w.get(INT_LE, block + 12);
+            long qs = block + 16;
+            for (int group = 0; group < 4; group++) {
+                int sm1 = scaleMinK4(scalesLo, scalesHi, 2 * group);
+                int sm2 = scaleMinK4(scalesLo, scalesHi, 2 * group + 1);
+                FloatVector d1 = FloatVector.broadcast(F, d * (sm1 & 0xFF));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * (sm1 >>> 8));
+                FloatVector d2 = FloatVector.broadcast(F, d * (sm2 & 0xFF));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * (sm2 >>> 8));
+                int e = i + 64 * group;
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, w, qs + 32L * group + l, LE);
+                    FloatVector lo = (FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector hi = (FloatVector) shiftRight(q, 4).and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
+                    acc = lo.fma(d1, m1).fma(FloatVector.fromArray(F, x, e + l), acc);
+                    acc = hi.fma(d2, m2).fma(FloatVector.fromArray(F, x, e + 32 + l), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void decodeQ4_K(MemorySegment w, long offset, float[] row, int n) {
+        long block = offset;
+        for (int i = 0; i < n; i += 256, block += 144) {
+            float d = Float.float16ToFloat(w.get(SHORT_LE, block));
+            float dmin = Float.float16ToFloat(w.get(SHORT_LE, block + 2));
+            long scalesLo = w.get(LONG_LE, block + 4);
+            int scalesHi = w.get(INT_LE, block + 12);
+            long qs = block + 16;
+            for (int group = 0; group < 4; group++) {
+                int sm1 = scaleMinK4(scalesLo, scalesHi, 2 * group);
+                int sm2 = scaleMinK4(scalesLo, scalesHi, 2 * group + 1);
+                FloatVector d1 = FloatVector.broadcast(F, d * (sm1 & 0xFF));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * (sm1 >>> 8));
+                FloatVector d2 = FloatVector.broadcast(F, d * (sm2 & 0xFF));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * (sm2 >>> 8));
+                int e = i + 64 * group;
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, w, qs + 32L * group + l, LE);
+                    ((FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).fma(d1, m1)
+                            .intoArray(row, e + l);
+                    ((FloatVector) shiftRight(q, 4).and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(d2, m2).intoArray(row, e + 32 + l);
+                }
+            }
+        }
+    }
+
+    // ---- Q6_K: [ql 128 B][qh 64 B][16 x int8 scales][d f16]; see GgmlQuants for the bit layout
+
+    static float dotQ6_K(MemorySegment w, long offset, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long block = offset;
+        for (int i = 0; i < n; i += 256, block += 210) {
+            float d = Float.float16ToFloat(w.get(SHORT_LE, block + 208));
+            for (int half = 0; half < 2; half++) {
+                long scales = w.get(LONG_LE, block + 192 + 8L * half); // 8 int8 sub-block scales
+                for (int k = 0; k < 4; k++) {
+                    long ql = block + 64L * half + 32L * (k & 1);
+                    long qh = block + 128 + 32L * half;
+                    int e = i + 128 * half + 32 * k;
+                    for (int l = 0; l < 32; l += L) {
+                        float scale = d * (byte) (scales >>> (8 * (l / 16 + 2 * k)));
+                        acc = q6(w, ql + l, qh + l, k).mul(scale).fma(FloatVector.fromArray(F, x, e + l), acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Level k (0..3) of a Q6_K half for L consecutive l, as floats q - 32: the low nibble
+     * (k = 0, 1) or high nibble (k = 2, 3) of ql[l + 32 (k & 1)], and bits 2k..2k+1 of qh[l] on top.
+     */
+    private static FloatVector q6(MemorySegment w, long ql, long qh, int k) {
+        ByteVector lo = shiftRight(ByteVector.fromMemorySegment(B, w, ql, LE), 4 * (k >> 1)).and((byte) 0xF);
+        ByteVector hi = shiftLeft(shiftRight(ByteVector.fromMemorySegment(B, w, qh, LE), 2 * k).and((byte) 3), 4);
+        return (FloatVector) lo.or(hi).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    static void decodeQ6_K(MemorySegment w, long offset, float[] row, int n) {
+        long block = offset;
+        for (int i = 0; i < n; i += 256, block += 210) {
+            float d = Float.float16ToFloat(w.get(SHORT_LE, block + 208));
+            for (int half = 0; half < 2; half++) {
+                long scales = w.get(LONG_LE, block + 192 + 8L * half); // 8 int8 sub-block scales
+                for (int k = 0; k < 4; k++) {
+                    long ql = block + 64L * half + 32L * (k & 1);
+                    long qh = block + 128 + 32L * half;
+                    int e = i + 128 * half + 32 * k;
+                    for (int l = 0; l < 32; l += L) {
+                        float scale = d * (byte) (scales >>> (8 * (l / 16 + 2 * k)));
+                        q6(w, ql + l, qh + l, k).mul(scale).intoArray(row, e + l);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Bytes shifted within 32-bit lanes: x86 has no byte shift, and an int shift is the same for
+     * the bits a caller keeps with its mask (those that stay inside their byte).
+     */
+    private static ByteVector shiftRight(ByteVector v, int n) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
+    }
+
+    private static ByteVector shiftLeft(ByteVector v, int n) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes();
+    }
+
+    // ------------------------------------------------------------------ element-wise kernels
+
+    @Override
+    public void rmsNorm(float[] out, float[] x, float[] weight, int numTokens, int dim, float eps) {
+        for (int t = 0; t < numTokens; t++) {
+            int base = t * dim;
+            float ss = dot(x, x, base, base, dim);
+            float scale = (float) (1.0 / Math.sqrt(ss / dim + eps));
+            int i = 0;
+            for (; i + L <= dim; i += L) {
+                FloatVector.fromArray(F, x, base + i).mul(scale).mul(FloatVector.fromArray(F, weight, i))
+                        .intoArray(out, base + i);
+            }
+            for (; i < dim; i++) {
+                out[base + i] = x[base + i] * scale * weight[i];
+            }
+        }
+    }
+
+    private static float dot(float[] a, float[] b, int aOffset, int bOffset, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[aOffset + i] * b[bOffset + i];
+        }
+        return sum;
+    }
+
+    /**
+     * Angles in double for each token (shared by its heads), then a scalar rotation: RoPE is
+     * O(numTokens * numHeads * headDim), noise next to the matmuls.
+     */
+    @Override
+    public void rope(float[] x, int numTokens, int numHeads, int headDim, int[] positions, RopeFrequencies freqs,
+                     RopeLayout layout) {
+        int half = headDim / 2;
+        if (ropeCos.length < half) {
+            ropeCos = new float[half];
+            ropeSin = new float[half];
+        }
+        float[] cos = ropeCos;
+        float[] sin = ropeSin;
+        boolean interleaved = layout == RopeLayout.INTERLEAVED_PAIRS;
+        for (int t = 0; t < numTokens; t++) {
+            for (int i = 0; i < half; i++) {
+                double angle = (double) positions[t] * freqs.inverseFrequency(i);
+                cos[i] = (float) Math.cos(angle);
+                sin[i] = (float) Math.sin(angle);
+            }
+            for (int h = 0; h < numHeads; h++) {
+                int base = (t * numHeads + h) * headDim;
+                for (int i = 0; i < half; i++) {
+                    int a = interleaved ? base + 2 * i : base + i;
+                    int b = interleaved ? a + 1 : a + half;
+                    float x0 = x[a];
+                    float x1 = x[b];
+                    x[a] = x0 * cos[i] - x1 * sin[i];
+                    x[b] = x0 * sin[i] + x1 * cos[i];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void siluMul(float[] gate, float[] up, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector g = FloatVector.fromArray(F, gate, i);
+            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            silu.mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        for (; i < n; i++) {
+            float g = gate[i];
+            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    @Override
+    public void softmax(float[] x, int offset, int n) {
+        if (n == 0) {
+            return;
+        }
+        int i = 0;
+        FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i + L <= n; i += L) {
+            maxV = maxV.max(FloatVector.fromArray(F, x, offset + i));
+        }
+        float max = maxV.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[offset + i]);
+        }
+        FloatVector sumV = FloatVector.zero(F);
+        i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, offset + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, offset + i);
+            sumV = sumV.add(e);
+        }
+        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[offset + i] - max);
+            x[offset + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(F, x, offset + i).mul(inv).intoArray(x, offset + i);
+        }
+        for (; i < n; i++) {
+            x[offset + i] *= inv;
+        }
+    }
+
+    @Override
+    public void add(float[] dst, float[] src, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(F, dst, i).add(FloatVector.fromArray(F, src, i)).intoArray(dst, i);
+        }
+        for (; i < n; i++) {
+            dst[i] += src[i];
+        }
+    }
+
+    /** A vector max finds the value, a scalar scan its first index. */
+    @Override
+    public int argmax(float[] x, int offset, int n) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("argmax of " + n + " elements");
+        }
+        int i = 0;
+        FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i + L <= n; i += L) {
+            maxV = maxV.max(FloatVector.fromArray(F, x, offset + i));
+        }
+        float max = maxV.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[offset + i]);
+        }
+        for (int j = 0; j < n; j++) {
+            if (x[offset + j] == max) {
+                return j;
+            }
+        }
+        return 0; // all NaN
+    }
+}
