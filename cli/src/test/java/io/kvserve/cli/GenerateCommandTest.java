@@ -58,6 +58,22 @@ class GenerateCommandTest {
     }
 
     @Test
+    void generate_promptText_isEncodedWithTheModelsBos() throws Exception {
+        Run r = run("generate", "-m", tiny.toString(), "--prompt", "hello world", "--max-tokens", "1", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        int[] expected;
+        int bos;
+        try (io.kvserve.common.model.ModelFile model = io.kvserve.common.model.ModelFile.open(tiny)) {
+            var tokenizer = model.tokenizer().tokenizer();
+            expected = tokenizer.encode("hello world", io.kvserve.common.tokenizer.Tokenizer.EncodeOptions.PROMPT);
+            bos = tokenizer.bosId().orElseThrow();
+        }
+        JsonNode ids = JsonMapper.builder().build().readTree(r.out()).get("prompt_ids");
+        assertThat(ids.get(0).asInt()).isEqualTo(bos);
+        assertThat(ids.toString()).isEqualTo(java.util.Arrays.toString(expected).replace(" ", ""));
+    }
+
+    @Test
     void generate_sameInputTwice_isDeterministic() {
         String[] args = {"generate", "-m", tiny.toString(), "--prompt-ids", "1,5,9,100", "--max-tokens", "6", "--json"};
         JsonMapper mapper = JsonMapper.builder().build();
