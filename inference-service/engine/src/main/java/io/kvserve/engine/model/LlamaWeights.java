@@ -9,7 +9,6 @@ import io.kvserve.common.safetensors.HfModelDirectory;
 import io.kvserve.common.safetensors.SafetensorsTensor;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Optional;
@@ -30,7 +29,7 @@ import java.util.Optional;
 public final class LlamaWeights implements AutoCloseable {
 
     private final ModelConfig config;
-    private final AutoCloseable owned; // HF shard mappings opened here, or null
+    private final HfModelDirectory.Weights owned; // HF shard mappings opened here, or null
 
     public final WeightMatrix tokenEmbeddings; // (vocabSize, dim)
     public final float[][] attnNorm;           // (numLayers, dim)
@@ -80,7 +79,7 @@ public final class LlamaWeights implements AutoCloseable {
 
     private final TensorSource source;
 
-    private LlamaWeights(ModelConfig config, TensorSource source, Names names, AutoCloseable owned) {
+    private LlamaWeights(ModelConfig config, TensorSource source, Names names, HfModelDirectory.Weights owned) {
         this.config = config;
         this.source = source;
         this.owned = owned;
@@ -188,11 +187,7 @@ public final class LlamaWeights implements AutoCloseable {
     @Override
     public void close() {
         if (owned != null) {
-            try {
-                owned.close();
-            } catch (Exception e) {
-                throw e instanceof RuntimeException r ? r : new UncheckedIOException(new IOException(e));
-            }
+            owned.close();
         }
     }
 

@@ -178,6 +178,24 @@ class LlamaModelTest {
         }
     }
 
+    @Test
+    void load_shapeDisagreesWithConfig_namesTensorAndBothShapes() throws IOException {
+        Path hf = dir.resolve("tiny-hf-wrong-shape");
+        new ModelGenerator(ModelPreset.TINY, SEED).writeHuggingFace(hf, WeightType.F32);
+        Path config = hf.resolve("config.json");
+        String json = Files.readString(config);
+        String edited = json.replaceFirst("\"intermediate_size\"\\s*:\\s*192", "\"intermediate_size\": 128");
+        assertThat(edited).isNotEqualTo(json);
+        Files.writeString(config, edited);
+        try (ModelFile model = ModelFile.open(hf)) {
+            assertThatThrownBy(() -> LlamaWeights.load(model))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'model.layers.0.mlp.gate_proj.weight'")
+                    .hasMessageContaining("(192, 64)")
+                    .hasMessageContaining("(128, 64)");
+        }
+    }
+
     private static Path gguf(ModelPreset preset, WeightType type) throws IOException {
         Path file = dir.resolve(preset.name() + "-" + type + ".gguf");
         if (!Files.exists(file)) {
