@@ -1,0 +1,109 @@
+package io.kvserve.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+class GenerateCommandTest {
+
+    @TempDir
+    static Path dir;
+
+    static Path tiny;
+
+    private record Run(int exitCode, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cli = KvserveCli.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void generateModel() {
+        tiny = dir.resolve("tiny.gguf");
+        Run r = run("model", "generate", "--preset", "tiny", "--type", "q8_0", "--seed", "3", "-o", tiny.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+    }
+
+    @Test
+    void generate_json_printsIdsTextAndTimings() {
+        Run r = run("generate", "-m", tiny.toString(), "--prompt", "hello world", "--max-tokens", "5",
+                "--temperature", "0", "--threads", "1", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode json = JsonMapper.builder().build().readTree(r.out());
+        assertThat(json.get("prompt_ids").isArray()).isTrue();
+        assertThat(json.get("prompt_ids").size()).isPositive();
+        assertThat(json.get("output_ids").size()).isBetween(1, 5);
+        assertThat(json.get("text").isString()).isTrue();
+        JsonNode timings = json.get("timings");
+        assertThat(timings.get("prompt_ms").asDouble()).isPositive();
+        assertThat(timings.has("decode_ms")).isTrue();
+        assertThat(timings.has("prompt_tokens_per_s")).isTrue();
+        assertThat(timings.has("decode_tokens_per_s")).isTrue();
+    }
+
+    @Test
+    void generate_promptText_isEncodedWithTheModelsBos() throws Exception {
+        Run r = run("generate", "-m", tiny.toString(), "--prompt", "hello world", "--max-tokens", "1", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        int[] expected;
+        int bos;
+        try (io.kvserve.common.model.ModelFile model = io.kvserve.common.model.ModelFile.open(tiny)) {
+            var tokenizer = model.tokenizer().tokenizer();
+            expected = tokenizer.encode("hello world", io.kvserve.common.tokenizer.Tokenizer.EncodeOptions.PROMPT);
+            bos = tokenizer.bosId().orElseThrow();
+        }
+        JsonNode ids = JsonMapper.builder().build().readTree(r.out()).get("prompt_ids");
+        assertThat(ids.get(0).asInt()).isEqualTo(bos);
+        assertThat(ids.toString()).isEqualTo(java.util.Arrays.toString(expected).replace(" ", ""));
+    }
+
+    @Test
+    void generate_sameInputTwice_isDeterministic() {
+        String[] args = {"generate", "-m", tiny.toString(), "--prompt-ids", "1,5,9,100", "--max-tokens", "6", "--json"};
+        JsonMapper mapper = JsonMapper.builder().build();
+        JsonNode a = mapper.readTree(run(args).out());
+        JsonNode b = mapper.readTree(run(args).out());
+        assertThat(a.get("prompt_ids").toString()).isEqualTo("[1,5,9,100]");
+        assertThat(a.get("output_ids")).isEqualTo(b.get("output_ids"));
+    }
+
+    @Test
+    void generate_dumpLogits_writesOneRowPerPromptTokenAndPerGeneratedToken() throws Exception {
+        Path dump = dir.resolve("logits.f32");
+        Run r = run("generate", "-m", tiny.toString(), "--prompt-ids", "1,5,9,100,305", "--max-tokens", "4",
+                "--json", "--dump-logits", dump.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        int numGenerated = JsonMapper.builder().build().readTree(r.out()).get("output_ids").size();
+        assertThat(Files.size(dump)).isEqualTo((5L + numGenerated) * 1024 * Float.BYTES);
+    }
+
+    @Test
+    void generate_nonZeroTemperature_isRejected() {
+        Run r = run("generate", "-m", tiny.toString(), "--prompt-ids", "1,2", "--temperature", "0.7");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).contains("only greedy (--temperature 0) in this version");
+    }
+
+    @Test
+    void generate_idOutOfRange_isRejected() {
+        Run r = run("generate", "-m", tiny.toString(), "--prompt-ids", "1,4096");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).contains("4096").contains("0..1023");
+    }
+}
