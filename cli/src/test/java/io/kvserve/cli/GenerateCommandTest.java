@@ -2,14 +2,11 @@ package io.kvserve.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -20,29 +17,20 @@ class GenerateCommandTest {
 
     static Path tiny;
 
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cli = KvserveCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @BeforeAll
     static void generateModel() {
         tiny = dir.resolve("tiny.gguf");
-        Run r = run("model", "generate", "--preset", "tiny", "--type", "q8_0", "--seed", "3", "-o", tiny.toString());
+        CliRun r = run("model", "generate", "--preset", "tiny", "--type", "q8_0", "--seed", "3", "-o", tiny.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
     }
 
     @Test
     void generate_json_printsIdsTextAndTimings() {
-        Run r = run("generate", "-m", tiny.toString(), "--prompt", "hello world", "--max-tokens", "5",
+        CliRun r = run("generate", "-m", tiny.toString(), "--prompt", "hello world", "--max-tokens", "5",
                 "--temperature", "0", "--threads", "1", "--json");
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode json = JsonMapper.builder().build().readTree(r.out());
@@ -59,7 +47,7 @@ class GenerateCommandTest {
 
     @Test
     void generate_promptText_isEncodedWithTheModelsBos() throws Exception {
-        Run r = run("generate", "-m", tiny.toString(), "--prompt", "hello world", "--max-tokens", "1", "--json");
+        CliRun r = run("generate", "-m", tiny.toString(), "--prompt", "hello world", "--max-tokens", "1", "--json");
         assertThat(r.exitCode()).as(r.err()).isZero();
         int[] expected;
         int bos;
@@ -86,7 +74,7 @@ class GenerateCommandTest {
     @Test
     void generate_dumpLogits_writesOneRowPerPromptTokenAndPerGeneratedToken() throws Exception {
         Path dump = dir.resolve("logits.f32");
-        Run r = run("generate", "-m", tiny.toString(), "--prompt-ids", "1,5,9,100,305", "--max-tokens", "4",
+        CliRun r = run("generate", "-m", tiny.toString(), "--prompt-ids", "1,5,9,100,305", "--max-tokens", "4",
                 "--json", "--dump-logits", dump.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         int numGenerated = JsonMapper.builder().build().readTree(r.out()).get("output_ids").size();
@@ -95,14 +83,14 @@ class GenerateCommandTest {
 
     @Test
     void generate_nonZeroTemperature_isRejected() {
-        Run r = run("generate", "-m", tiny.toString(), "--prompt-ids", "1,2", "--temperature", "0.7");
+        CliRun r = run("generate", "-m", tiny.toString(), "--prompt-ids", "1,2", "--temperature", "0.7");
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains("only greedy (--temperature 0) in this version");
     }
 
     @Test
     void generate_idOutOfRange_isRejected() {
-        Run r = run("generate", "-m", tiny.toString(), "--prompt-ids", "1,4096");
+        CliRun r = run("generate", "-m", tiny.toString(), "--prompt-ids", "1,4096");
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains("4096").contains("0..1023");
     }

@@ -2,40 +2,28 @@ package io.kvserve.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class KvserveCliTest {
 
     @TempDir
     Path dir;
 
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cli = KvserveCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void generateThenInspect_tinyGguf_printsItsShapeAndTokenizer() {
         Path file = dir.resolve("tiny.gguf");
-        Run generated = run("model", "generate", "--preset", "tiny", "--type", "q8_0", "--seed", "3", "-o", file.toString());
+        CliRun generated = run("model", "generate", "--preset", "tiny", "--type", "q8_0", "--seed", "3", "-o", file.toString());
         assertThat(generated.exitCode()).as(generated.err()).isZero();
         assertThat(Files.isRegularFile(file)).isTrue();
 
-        Run inspected = run("model", "inspect", file.toString());
+        CliRun inspected = run("model", "inspect", file.toString());
         assertThat(inspected.exitCode()).as(inspected.err()).isZero();
         assertThat(inspected.out())
                 .contains("GGUF v3, llama")
@@ -50,11 +38,11 @@ class KvserveCliTest {
         assertThat(run("model", "generate", "--preset", "tiny", "-o", file.toString()).exitCode()).isZero();
         String text = "Tokenize me, twice: 2024 ✓";
 
-        Run ids = run("tokenize", "-m", file.toString(), "--text", text, "--ids");
+        CliRun ids = run("tokenize", "-m", file.toString(), "--text", text, "--ids");
         assertThat(ids.exitCode()).as(ids.err()).isZero();
         assertThat(ids.out().trim()).matches("\\d+(,\\d+)+");
 
-        Run decoded = run("tokenize", "-m", file.toString(), "--decode", ids.out().trim());
+        CliRun decoded = run("tokenize", "-m", file.toString(), "--decode", ids.out().trim());
         assertThat(decoded.exitCode()).as(decoded.err()).isZero();
         assertThat(decoded.out()).isEqualTo(text + System.lineSeparator());
     }
@@ -62,7 +50,7 @@ class KvserveCliTest {
     @Test
     void generate_safetensors_writesAnHfDirectory() {
         Path out = dir.resolve("hf");
-        Run generated = run("model", "generate", "--preset", "tiny-qwen2", "--format", "safetensors", "--type", "bf16", "-o", out.toString());
+        CliRun generated = run("model", "generate", "--preset", "tiny-qwen2", "--format", "safetensors", "--type", "bf16", "-o", out.toString());
         assertThat(generated.exitCode()).as(generated.err()).isZero();
         assertThat(out.resolve("config.json")).exists();
         assertThat(out.resolve("model.safetensors")).exists();
@@ -74,17 +62,17 @@ class KvserveCliTest {
     void inspect_corruptFile_failsWithOneLineNamingTheFile() throws Exception {
         Path bad = dir.resolve("bad.gguf");
         Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0, 1, 2, 3});
-        Run r = run("model", "inspect", bad.toString());
+        CliRun r = run("model", "inspect", bad.toString());
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).startsWith("kvserve: inspect: ").contains(bad.toString()).doesNotContain("\tat ");
     }
 
     @Test
     void generate_badTypeOrPreset_explainsTheChoices() {
-        Run badType = run("model", "generate", "--preset", "tiny", "--type", "q3_k", "-o", dir.resolve("x.gguf").toString());
+        CliRun badType = run("model", "generate", "--preset", "tiny", "--type", "q3_k", "-o", dir.resolve("x.gguf").toString());
         assertThat(badType.exitCode()).isEqualTo(1);
         assertThat(badType.err()).contains("q3_k").contains("q4_0");
-        Run badPreset = run("model", "generate", "--preset", "gpt-9");
+        CliRun badPreset = run("model", "generate", "--preset", "gpt-9");
         assertThat(badPreset.err()).contains("gpt-9").contains("smollm2-135m");
     }
 
@@ -92,7 +80,7 @@ class KvserveCliTest {
     void tokenize_idOutOfRange_isRejected() {
         Path file = dir.resolve("tiny.gguf");
         run("model", "generate", "--preset", "tiny", "-o", file.toString());
-        Run r = run("tokenize", "-m", file.toString(), "--decode", "5,4096");
+        CliRun r = run("tokenize", "-m", file.toString(), "--decode", "5,4096");
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains("4096").contains("0..1023");
     }
