@@ -24,6 +24,11 @@ import java.util.Objects;
  * time-to-first-token difference through which one tenant can probe another's prompt [3][4]. Sharing
  * across tenants happens only under the well-known {@link #publishedSalt() published salt}, for
  * prefixes an operator publishes as shared; anybody can compute those chains, which is the point.
+ * A tenant prompt that starts with a published prefix must not continue in the published namespace,
+ * or its private tail would be probeable by everyone: {@link #hashChain(byte[], int[], int, int)}
+ * hashes the published blocks under the published salt and then <em>re-keys</em> the chain with the
+ * tenant salt, so the tail's hashes are as private as a plain tenant chain's while still implying
+ * the whole prefix before them.
  *
  * <p>SHA-256 truncated to 128 bits rather than a keyed fast hash (xxh3, SipHash): it exists in every
  * language's standard library, so kvshare and tools in other languages reproduce it without a
@@ -44,7 +49,11 @@ import java.util.Objects;
  *                                        || uint32(blockSize)
  *                                        || int32(t[0]) || ... || int32(t[blockSize-1])
  *                                        || uint32(len(e)) || e ))
+ *   rekey(parent, salt) = trunc128(SHA-256( "kvserve/block-hash/v1/rekey"
+ *                                        || parent || uint32(len(salt)) || salt ))
  *   h_{-1} = root(salt);   h_b = block(h_{b-1}, tokens[b*blockSize .. (b+1)*blockSize), extras_b)
+ *   with p &gt; 0 published blocks: h_{-1} = root(publishedSalt) and, for block p only, the parent is
+ *   rekey(h_{p-1}, tenantSalt) instead of h_{p-1}
  * </pre>
  * The distinct tags keep a root from ever equalling a block hash; the block size is hashed so that
  * chains of different block sizes never match; extras (LoRA id, multimodal input hashes, ...) are
@@ -59,6 +68,8 @@ import java.util.Objects;
  *   def block(parent, toks, extras=b""): return hashlib.sha256(b"kvserve/block-hash/v1/block"
  *                        + parent + struct.pack("&lt;I", len(toks)) + struct.pack(f"&lt;{len(toks)}i", *toks)
  *                        + struct.pack("&lt;I", len(extras)) + extras).digest()[:16]
+ *   def rekey(parent, salt): return hashlib.sha256(b"kvserve/block-hash/v1/rekey"
+ *                        + parent + struct.pack("&lt;I", len(salt)) + salt).digest()[:16]
  * </pre>
  *
  * <p>Instances are immutable and thread-safe (each call uses its own {@link MessageDigest}).
@@ -86,6 +97,7 @@ public final class BlockHasher {
 
     private static final byte[] ROOT_TAG = "kvserve/block-hash/v1/root".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] BLOCK_TAG = "kvserve/block-hash/v1/block".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REKEY_TAG = "kvserve/block-hash/v1/rekey".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PUBLISHED_SALT =
             "kvserve/published-prefixes/v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NO_EXTRAS = new byte[0];
@@ -153,6 +165,51 @@ public final class BlockHasher {
             chain[b] = parent;
         }
         return List.of(chain);
+    }
+
+    /**
+     * The chain of a tenant prompt whose first {@code numPublishedBlocks} blocks are an
+     * operator-published prefix: those blocks are hashed under {@link #publishedSalt()} (so they hit
+     * across tenants), the rest under {@code tenantSalt} after {@link #rekey}. With
+     * {@code numPublishedBlocks == 0} this is {@link #hashChain(byte[], int[], int)}.
+     */
+    public List<BlockHash> hashChain(byte[] tenantSalt, int[] tokenIds, int numTokens, int numPublishedBlocks) {
+        int numBlocks = numTokens / blockSize;
+        if (numPublishedBlocks < 0 || numPublishedBlocks > numBlocks) {
+            throw new IllegalArgumentException("numPublishedBlocks " + numPublishedBlocks + " outside 0.."
+                    + numBlocks + " (the full blocks of " + numTokens + " tokens)");
+        }
+        if (numPublishedBlocks == 0) {
+            return hashChain(tenantSalt, tokenIds, numTokens);
+        }
+        root(tenantSalt); // the salt checks, even when no private block follows
+        List<BlockHash> published = hashChain(PUBLISHED_SALT, tokenIds, numPublishedBlocks * blockSize);
+        BlockHash[] chain = published.toArray(new BlockHash[numBlocks]);
+        if (numBlocks > numPublishedBlocks) {
+            BlockHash parent = rekey(published.getLast(), tenantSalt);
+            MessageDigest sha = sha256();
+            byte[] scratch = new byte[Math.max(BlockHash.NUM_BYTES, 4 * blockSize)];
+            for (int b = numPublishedBlocks; b < numBlocks; b++) {
+                parent = next(sha, scratch, parent, tokenIds, b * blockSize, NO_EXTRAS);
+                chain[b] = parent;
+            }
+        }
+        return List.of(chain);
+    }
+
+    /**
+     * The parent to continue a chain from when it leaves one namespace for the one of {@code salt}
+     * (a published prefix followed by a tenant's private blocks).
+     */
+    public BlockHash rekey(BlockHash parent, byte[] salt) {
+        Objects.requireNonNull(parent, "parent");
+        root(salt); // the same salt checks
+        MessageDigest sha = sha256();
+        sha.update(REKEY_TAG);
+        sha.update(parent.toBytes());
+        sha.update(uint32(salt.length));
+        sha.update(salt);
+        return BlockHash.fromBytes(sha.digest(), 0);
     }
 
     /** The hash of the block {@code tokens[offset .. offset + blockSize)} after {@code parent}, no extras. */

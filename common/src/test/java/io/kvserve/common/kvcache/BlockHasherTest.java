@@ -56,6 +56,32 @@ class BlockHasherTest {
         }
     }
 
+    @Test
+    void hashChain_publishedPrefix_goldenVectorFromPython() {
+        BlockHasher hasher = new BlockHasher(4);
+        int[] tokens = range(100, 112);
+        assertThat(hasher.hashChain(GOLDEN_SALT, tokens, 12, 1)).extracting(BlockHash::toHex).containsExactly(
+                "329e0776c8f80006aa37755854cdaa06", "a321404d38a1cfee4c514fcb8b13388c", "0925d7fe3428f02cfa5e770d42c4ddcb");
+        assertThat(hasher.rekey(BlockHash.fromHex("329e0776c8f80006aa37755854cdaa06"), GOLDEN_SALT).toHex())
+                .isEqualTo("62271a9d362151e7a6bfaefc76b4a808");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 4, 16})
+    void hashChain_publishedPrefix_sharedAcrossTenantsThenPrivate(int blockSize) {
+        BlockHasher hasher = new BlockHasher(blockSize);
+        int[] tokens = randomTokens(8 * blockSize, 13);
+        List<BlockHash> a = hasher.hashChain(SALT_A, tokens, tokens.length, 3);
+        List<BlockHash> b = hasher.hashChain(SALT_B, tokens, tokens.length, 3);
+        List<BlockHash> published = hasher.hashChain(BlockHasher.publishedSalt(), tokens, tokens.length);
+        assertThat(a.subList(0, 3)).isEqualTo(b.subList(0, 3)).isEqualTo(published.subList(0, 3));
+        assertThat(b.subList(3, 8)).doesNotContainAnyElementsOf(a).doesNotContainAnyElementsOf(published);
+        assertThat(a.subList(3, 8)).doesNotContainAnyElementsOf(published)
+                .doesNotContainAnyElementsOf(hasher.hashChain(SALT_A, tokens, tokens.length));
+        assertThat(hasher.hashChain(SALT_A, tokens, tokens.length, 0)).isEqualTo(hasher.hashChain(SALT_A, tokens, tokens.length));
+        assertThat(hasher.hashChain(SALT_A, tokens, tokens.length, 8)).isEqualTo(published);
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 4, 16})
     void hashChain_sameTokensSameSalt_sameChain(int blockSize) {

@@ -16,20 +16,20 @@ import java.util.OptionalInt;
  *
  * <h2>Slots</h2>
  * A request's tokens live in fixed-size blocks; its block table maps a block index to a physical
- * block id. For blockSize = 4 and block table [7, 2, 9]:
+ * block id. For blockSize = 4 and block table [7, 2, 5]:
  * <pre>
  *   token position p   0  1  2  3 |  4  5  6  7 |  8  9  .  .
  *   block index p / 4  ----0------|-----1-------|-----2------
  *   offset      p % 4  0  1  2  3 |  0  1  2  3 |  0  1  2  3
- *   physical block     7          |  2          |  9   (2 free slots)
- *   slot = blockTable[p / blockSize] * blockSize + p % blockSize      p = 9 -> 9 * 4 + 1 = 37
+ *   physical block     7          |  2          |  5   (2 free slots)
+ *   slot = blockTable[p / blockSize] * blockSize + p % blockSize      p = 9: 5 * 4 + 1 = 21
  * </pre>
  * A call {@code allocateSlots(r, numNewTokens, chain)} grows the table to hold
  * {@code numTokens + numNewTokens} tokens, {@code ceil(total / blockSize)} blocks. On a request's
  * first call the leading blocks are looked up in the prefix cache first:
  * <pre>
- *   |<------------------------- numNewTokens (first call) ------------------------>|
- *   |<------- cached prefix: hit blocks ------->|<------ to compute this step ----->|
+ *   |&lt;------------------------- numNewTokens (first call) ------------------------&gt;|
+ *   |&lt;------- cached prefix: hit blocks -------&gt;|&lt;------ to compute this step -----&gt;|
  *   [ hit 0 ][ hit 1 ][ hit 2 ]                 [ new ][ new ][ new ][ new ][ ne.. ]
  *     touched (ref count +1)                      allocated from the free queue head
  *   the hit stops at (numNewTokens - 1) / blockSize blocks: at least one token is computed,
