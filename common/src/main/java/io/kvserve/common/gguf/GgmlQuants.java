@@ -256,13 +256,15 @@ public final class GgmlQuants {
                 }
             }
             case Q4_K -> {
+                KQuantScratch scratch = new KQuantScratch();
                 for (int b = 0; b < numBlocks; b++, blockOffset += 144, in += 256) {
-                    quantizeBlockQ4_K(src, in, dst, blockOffset);
+                    quantizeBlockQ4_K(src, in, dst, blockOffset, scratch);
                 }
             }
             case Q6_K -> {
+                KQuantScratch scratch = new KQuantScratch();
                 for (int b = 0; b < numBlocks; b++, blockOffset += 210, in += 256) {
-                    quantizeBlockQ6_K(src, in, dst, blockOffset);
+                    quantizeBlockQ6_K(src, in, dst, blockOffset, scratch);
                 }
             }
             default -> throw unsupported(type);
@@ -309,9 +311,23 @@ public final class GgmlQuants {
      * super-block scales are d = max(scale) / 63 and dmin = max(-min) / 63; the 6-bit sub-block
      * scale is rounded up (so 15 steps still span the range) and the 6-bit min to nearest.
      */
-    private static void quantizeBlockQ4_K(float[] x, int in, MemorySegment dst, long block) {
-        float[] subScales = new float[8]; // (numSubBlocks): (max - min) / 15
-        float[] subMins = new float[8]; // (numSubBlocks): -min, >= 0
+    /**
+     * Per-call work arrays of the K-quant quantizers, reused for every super-block so that
+     * quantizing a large tensor allocates nothing per block. Every element is written before it
+     * is read in each block.
+     */
+    private static final class KQuantScratch {
+        final float[] subScales = new float[16]; // (numSubBlocks): Q4_K 8, Q6_K 16
+        final float[] subMins = new float[8]; // (numSubBlocks): Q4_K -min, >= 0
+        final int[] subScaleLevels = new int[16]; // (numSubBlocks): Q4_K 6-bit scales, Q6_K int8 scales
+        final int[] subMinLevels = new int[8]; // (numSubBlocks): Q4_K 6-bit mins
+        final byte[] packedScales = new byte[12]; // Q4_K scales and mins packed as get_scale_min_k4 unpacks
+        final int[] levels = new int[256]; // (QK_K): Q4_K 0..15, Q6_K q + 32 in 0..63
+    }
+
+    private static void quantizeBlockQ4_K(float[] x, int in, MemorySegment dst, long block, KQuantScratch scratch) {
+        float[] subScales = scratch.subScales; // (max - min) / 15 for the 8 sub-blocks
+        float[] subMins = scratch.subMins;
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < 8; j++) {
@@ -331,13 +347,13 @@ public final class GgmlQuants {
         short dminBits = f32ToF16(maxMin / 63);
         float d = f16ToF32(dBits);
         float dmin = f16ToF32(dminBits);
-        int[] ls = new int[8]; // (numSubBlocks): 6-bit scales
-        int[] lm = new int[8]; // (numSubBlocks): 6-bit mins
+        int[] ls = scratch.subScaleLevels;
+        int[] lm = scratch.subMinLevels;
         for (int j = 0; j < 8; j++) {
             ls[j] = d > 0 ? Math.clamp((int) Math.ceil(subScales[j] / d), 0, 63) : 0;
             lm[j] = dmin > 0 ? Math.clamp(Math.round(subMins[j] / dmin), 0, 63) : 0;
         }
-        byte[] scales = new byte[12]; // packed as get_scale_min_k4 unpacks
+        byte[] scales = scratch.packedScales; // [0..8) set by j < 4, then OR-ed by j >= 4; [8..12) set by j >= 4
         for (int j = 0; j < 8; j++) {
             if (j < 4) {
                 scales[j] = (byte) ls[j];
@@ -351,7 +367,7 @@ public final class GgmlQuants {
         dst.set(SHORT_LE, block, dBits);
         dst.set(SHORT_LE, block + 2, dminBits);
         MemorySegment.copy(scales, 0, dst, ValueLayout.JAVA_BYTE, block + 4, 12);
-        int[] q = new int[256]; // (QK_K): 4-bit levels 0..15
+        int[] q = scratch.levels; // 4-bit levels 0..15
         for (int j = 0; j < 8; j++) {
             float dl = d * ls[j];
             float ml = dmin * lm[j];
@@ -373,8 +389,8 @@ public final class GgmlQuants {
      * Per sub-block of 16: scale = amax / 31 (so q stays in -31..31); super-block d = max(scale) /
      * 127; the int8 sub-block scale is rounded up.
      */
-    private static void quantizeBlockQ6_K(float[] x, int in, MemorySegment dst, long block) {
-        float[] subScales = new float[16]; // (numSubBlocks): amax / 31
+    private static void quantizeBlockQ6_K(float[] x, int in, MemorySegment dst, long block, KQuantScratch scratch) {
+        float[] subScales = scratch.subScales; // amax / 31 for the 16 sub-blocks
         float maxScale = 0;
         for (int j = 0; j < 16; j++) {
             float amax = 0;
@@ -386,11 +402,11 @@ public final class GgmlQuants {
         }
         short dBits = f32ToF16(maxScale / 127);
         float d = f16ToF32(dBits);
-        int[] sc = new int[16]; // (numSubBlocks): int8 scales 0..127
+        int[] sc = scratch.subScaleLevels; // int8 scales 0..127
         for (int j = 0; j < 16; j++) {
             sc[j] = d > 0 ? Math.clamp((int) Math.ceil(subScales[j] / d), 0, 127) : 0;
         }
-        int[] levels = new int[256]; // q + 32, in 0..63
+        int[] levels = scratch.levels; // q + 32, in 0..63
         for (int i = 0; i < 256; i++) {
             float dl = d * sc[i / 16];
             int q = dl > 0 ? Math.clamp(Math.round(x[in + i] / dl), -32, 31) : 0;
