@@ -81,12 +81,7 @@ class ModelFileTest {
 
     @Test
     void tokenizer_hfLoaderError_namesTokenizerJsonPath() throws IOException {
-        Files.writeString(dir.resolve("config.json"), """
-                {"model_type": "llama", "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
-                 "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 4, "max_position_embeddings": 32}""");
-        new SafetensorsWriter().addTensor("a", SafetensorsDtype.F32, new long[] {1}, new float[] {1})
-                .write(dir.resolve("model.safetensors"));
-        Path tokenizerJson = dir.resolve("tokenizer.json");
+        Path tokenizerJson = hfDirWithoutTokenizer().resolve("tokenizer.json");
         Files.writeString(tokenizerJson, "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}");
         try (ModelFile m = ModelFile.open(dir)) {
             assertThatThrownBy(m::tokenizer).isInstanceOf(TokenizerException.class)
@@ -97,17 +92,22 @@ class ModelFileTest {
 
     @Test
     void tokenizer_hfTokenizerJsonInvalidUtf8_namesPath() throws IOException {
-        Files.writeString(dir.resolve("config.json"), """
-                {"model_type": "llama", "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
-                 "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 4, "max_position_embeddings": 32}""");
-        new SafetensorsWriter().addTensor("a", SafetensorsDtype.F32, new long[] {1}, new float[] {1})
-                .write(dir.resolve("model.safetensors"));
-        Path tokenizerJson = dir.resolve("tokenizer.json");
+        Path tokenizerJson = hfDirWithoutTokenizer().resolve("tokenizer.json");
         Files.write(tokenizerJson, new byte[] {'{', '"', (byte) 0xFF, '"', ':', '1', '}'});
         try (ModelFile m = ModelFile.open(dir)) {
             assertThatThrownBy(m::tokenizer).isInstanceOf(TokenizerException.class)
                     .hasMessageContaining(tokenizerJson.toString())
                     .hasMessageNotContaining("Input length");
         }
+    }
+
+    /** A minimal HF directory (config.json, one safetensors tensor) for tokenizer.json cases. */
+    private Path hfDirWithoutTokenizer() throws IOException {
+        Files.writeString(dir.resolve("config.json"), """
+                {"model_type": "llama", "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
+                 "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 4, "max_position_embeddings": 32}""");
+        new SafetensorsWriter().addTensor("a", SafetensorsDtype.F32, new long[] {1}, new float[] {1})
+                .write(dir.resolve("model.safetensors"));
+        return dir;
     }
 }
