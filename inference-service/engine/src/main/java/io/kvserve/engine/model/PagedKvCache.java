@@ -1,0 +1,133 @@
+package io.kvserve.engine.model;
+
+import io.kvserve.common.model.ModelConfig;
+
+/**
+ * The KV cache's memory: for every layer, keys and values of {@code numBlocks * blockSize} token
+ * slots. Which slots belong to which sequence is the block tables' business ({@code kv} package);
+ * this class only stores.
+ *
+ * <pre>
+ *   keys[l], values[l]: (numBlocks, blockSize, numKvHeads, headDim)  = (numSlots, kvDim)
+ *   slot of position p in a sequence = blockTable[p / blockSize] * blockSize + p % blockSize
+ *   element (slot, kvHead, i) at (slot * numKvHeads + kvHead) * headDim + i
+ * </pre>
+ * A block is {@code blockSize * kvDim} contiguous elements per layer, so attention over a block reads
+ * one run of memory. F32 is stored in {@code float[]}, F16 as IEEE half bits in {@code short[]}
+ * (converted with {@link Float#floatToFloat16} on write, {@link Float#float16ToFloat} on read).
+ * One array per layer and per K/V keeps each under Java's 2^31 element limit for any cache that
+ * fits in memory: {@code numSlots * kvDim} elements.
+ */
+public final class PagedKvCache {
+
+    private final int numLayers;
+    private final int numBlocks;
+    private final int blockSize;
+    private final int kvDim;
+    private final KvCacheDtype dtype;
+    private final float[][] keysF32;   // (numLayers, numSlots * kvDim), null for F16
+    private final float[][] valuesF32; // (numLayers, numSlots * kvDim), null for F16
+    private final short[][] keysF16;   // (numLayers, numSlots * kvDim), null for F32
+    private final short[][] valuesF16; // (numLayers, numSlots * kvDim), null for F32
+
+    public PagedKvCache(ModelConfig config, int numBlocks, int blockSize, KvCacheDtype dtype) {
+        if (numBlocks < 1 || blockSize < 1) {
+            throw new IllegalArgumentException("numBlocks " + numBlocks + " and blockSize " + blockSize + " must be positive");
+        }
+        this.numLayers = config.numLayers();
+        this.numBlocks = numBlocks;
+        this.blockSize = blockSize;
+        this.kvDim = config.kvDim();
+        this.dtype = dtype;
+        long perLayer = (long) numBlocks * blockSize * kvDim;
+        if (perLayer > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(numBlocks + " blocks of " + blockSize + " slots x kvDim " + kvDim + " = "
+                    + perLayer + " elements per layer exceed a Java array; use at most "
+                    + (Integer.MAX_VALUE - 8) / ((long) blockSize * kvDim) + " blocks");
+        }
+        int n = (int) perLayer;
+        if (dtype == KvCacheDtype.F32) {
+            keysF32 = new float[numLayers][n];
+            valuesF32 = new float[numLayers][n];
+            keysF16 = null;
+            valuesF16 = null;
+        } else {
+            keysF16 = new short[numLayers][n];
+            valuesF16 = new short[numLayers][n];
+            keysF32 = null;
+            valuesF32 = null;
+        }
+    }
+
+    /** Bytes one block takes over all layers, keys and values. */
+    public static long bytesPerBlock(ModelConfig config, int blockSize, KvCacheDtype dtype) {
+        return 2L * config.numLayers() * blockSize * config.kvDim() * dtype.numBytes();
+    }
+
+    /** How many blocks fit in {@code budgetBytes} (at least 1 is not promised: may be 0). */
+    public static int numBlocksFor(ModelConfig config, long budgetBytes, int blockSize, KvCacheDtype dtype) {
+        return (int) Math.min(Integer.MAX_VALUE, budgetBytes / bytesPerBlock(config, blockSize, dtype));
+    }
+
+    public int numLayers() {
+        return numLayers;
+    }
+
+    public int numBlocks() {
+        return numBlocks;
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** numKvHeads * headDim: elements per slot per layer. */
+    public int kvDim() {
+        return kvDim;
+    }
+
+    public KvCacheDtype dtype() {
+        return dtype;
+    }
+
+    /** Bytes of the whole cache. */
+    public long numBytes() {
+        return 2L * numLayers * numBlocks * blockSize * kvDim * dtype.numBytes();
+    }
+
+    /** Stores one token's key and value rows (kvDim each) of layer {@code layer} in {@code slot}. */
+    public void write(int layer, int slot, float[] k, int kOffset, float[] v, int vOffset) {
+        int base = slot * kvDim;
+        if (dtype == KvCacheDtype.F32) {
+            System.arraycopy(k, kOffset, keysF32[layer], base, kvDim);
+            System.arraycopy(v, vOffset, valuesF32[layer], base, kvDim);
+        } else {
+            short[] keys = keysF16[layer];
+            short[] values = valuesF16[layer];
+            for (int i = 0; i < kvDim; i++) {
+                keys[base + i] = Float.floatToFloat16(k[kOffset + i]);
+                values[base + i] = Float.floatToFloat16(v[vOffset + i]);
+            }
+        }
+    }
+
+    /** Layer {@code layer}'s keys, (numSlots, kvDim); only for {@link KvCacheDtype#F32}. */
+    public float[] keysF32(int layer) {
+        return keysF32[layer];
+    }
+
+    /** Layer {@code layer}'s values, (numSlots, kvDim); only for {@link KvCacheDtype#F32}. */
+    public float[] valuesF32(int layer) {
+        return valuesF32[layer];
+    }
+
+    /** Layer {@code layer}'s keys as half bits, (numSlots, kvDim); only for {@link KvCacheDtype#F16}. */
+    public short[] keysF16(int layer) {
+        return keysF16[layer];
+    }
+
+    /** Layer {@code layer}'s values as half bits, (numSlots, kvDim); only for {@link KvCacheDtype#F16}. */
+    public short[] valuesF16(int layer) {
+        return valuesF16[layer];
+    }
+}
