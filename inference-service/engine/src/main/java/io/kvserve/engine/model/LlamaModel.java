@@ -111,6 +111,24 @@ public final class LlamaModel {
         positions = new int[n];
     }
 
+    /**
+     * A model whose KV lives in a shared paged {@code cache}; sequences are fed through
+     * {@link #forward(ForwardBatch, float[])} with their block tables.
+     *
+     * @param maxBatchTokens most tokens one forward call takes, over all its sequences
+     */
+    public LlamaModel(LlamaWeights weights, TensorOps ops, PagedKvCache cache, int maxBatchTokens) {
+        throw new UnsupportedOperationException("paged forward lands in the next commit");
+    }
+
+    /**
+     * Runs one step over the sequences of {@code batch} and writes the logits rows it asks for:
+     * {@code logitsOut} is (batch.numLogitsRows(), vocabSize).
+     */
+    public void forward(ForwardBatch batch, float[] logitsOut) {
+        throw new UnsupportedOperationException("paged forward lands in the next commit");
+    }
+
     public ModelConfig config() {
         return config;
     }
