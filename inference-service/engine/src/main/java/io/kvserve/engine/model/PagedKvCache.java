@@ -31,13 +31,21 @@ public final class PagedKvCache {
     private final short[][] valuesF16; // (numLayers, numSlots * kvDim), null for F32
 
     public PagedKvCache(ModelConfig config, int numBlocks, int blockSize, KvCacheDtype dtype) {
+        this(config.numLayers(), config.kvDim(), numBlocks, blockSize, dtype);
+    }
+
+    /** A cache of {@code numLayers} layers of {@code kvDim} (numKvHeads * headDim) elements per slot. */
+    public PagedKvCache(int numLayers, int kvDim, int numBlocks, int blockSize, KvCacheDtype dtype) {
+        if (numLayers < 1 || kvDim < 1) {
+            throw new IllegalArgumentException("numLayers " + numLayers + " and kvDim " + kvDim + " must be positive");
+        }
         if (numBlocks < 1 || blockSize < 1) {
             throw new IllegalArgumentException("numBlocks " + numBlocks + " and blockSize " + blockSize + " must be positive");
         }
-        this.numLayers = config.numLayers();
+        this.numLayers = numLayers;
         this.numBlocks = numBlocks;
         this.blockSize = blockSize;
-        this.kvDim = config.kvDim();
+        this.kvDim = kvDim;
         this.dtype = dtype;
         long perLayer = (long) numBlocks * blockSize * kvDim;
         if (perLayer > Integer.MAX_VALUE - 8) {

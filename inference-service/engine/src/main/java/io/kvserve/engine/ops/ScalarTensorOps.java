@@ -2,6 +2,8 @@ package io.kvserve.engine.ops;
 
 import io.kvserve.common.gguf.GgmlQuants;
 import io.kvserve.common.model.RopeLayout;
+import io.kvserve.engine.model.KvCacheDtype;
+import io.kvserve.engine.model.PagedKvCache;
 import io.kvserve.engine.model.WeightMatrix;
 
 /**
@@ -94,6 +96,60 @@ public final class ScalarTensorOps implements TensorOps {
         for (int i = 0; i < n; i++) {
             x[offset + i] = (float) (Math.exp(x[offset + i] - max) / sum);
         }
+    }
+
+    /** Two passes per (token, head) in double: scores and their softmax, then the weighted values. */
+    @Override
+    public void attention(float[] out, float[] q, int numTokens, int[] positions, int[] tokenSeqs, int[][] blockTables,
+                          PagedKvCache cache, int layer, int numHeads, int headDim, float scale) {
+        int kvDim = cache.kvDim();
+        int blockSize = cache.blockSize();
+        int group = numHeads / (kvDim / headDim);
+        for (int t = 0; t < numTokens; t++) {
+            int[] blockTable = blockTables[tokenSeqs[t]];
+            int numPositions = positions[t] + 1;
+            double[] scores = new double[numPositions];
+            for (int h = 0; h < numHeads; h++) {
+                int qOffset = (t * numHeads + h) * headDim;
+                int kvHeadOffset = (h / group) * headDim;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < numPositions; j++) {
+                    int base = slot(blockTable, j, blockSize) * kvDim + kvHeadOffset;
+                    double dot = 0;
+                    for (int i = 0; i < headDim; i++) {
+                        dot += (double) q[qOffset + i] * key(cache, layer, base + i);
+                    }
+                    scores[j] = dot * scale;
+                    max = Math.max(max, scores[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < numPositions; j++) {
+                    scores[j] = Math.exp(scores[j] - max);
+                    sum += scores[j];
+                }
+                for (int i = 0; i < headDim; i++) {
+                    double acc = 0;
+                    for (int j = 0; j < numPositions; j++) {
+                        acc += scores[j] * value(cache, layer, slot(blockTable, j, blockSize) * kvDim + kvHeadOffset + i);
+                    }
+                    out[qOffset + i] = (float) (acc / sum);
+                }
+            }
+        }
+    }
+
+    static int slot(int[] blockTable, int position, int blockSize) {
+        return blockTable[position / blockSize] * blockSize + position % blockSize;
+    }
+
+    private static float key(PagedKvCache cache, int layer, int index) {
+        return cache.dtype() == KvCacheDtype.F32 ? cache.keysF32(layer)[index]
+                : Float.float16ToFloat(cache.keysF16(layer)[index]);
+    }
+
+    private static float value(PagedKvCache cache, int layer, int index) {
+        return cache.dtype() == KvCacheDtype.F32 ? cache.valuesF32(layer)[index]
+                : Float.float16ToFloat(cache.valuesF16(layer)[index]);
     }
 
     @Override

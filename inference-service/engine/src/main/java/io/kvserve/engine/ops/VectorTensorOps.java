@@ -2,6 +2,8 @@ package io.kvserve.engine.ops;
 
 import io.kvserve.common.gguf.GgmlType;
 import io.kvserve.common.model.RopeLayout;
+import io.kvserve.engine.model.KvCacheDtype;
+import io.kvserve.engine.model.PagedKvCache;
 import io.kvserve.engine.model.WeightMatrix;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -14,6 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Kernels on the Vector API ({@code jdk.incubator.vector}), matmul split by rows over a
@@ -75,6 +78,9 @@ public final class VectorTensorOps implements TensorOps {
 
     private final WorkerPool pool;
     private final WorkerPool.RangeKernel matmulRows = this::matmulRows;
+    private final WorkerPool.RangeKernel matmulManyRows = this::matmulManyRows;
+    private final WorkerPool.RangeKernel matmulSiluRows = this::matmulSiluRows;
+    private final WorkerPool.RangeKernel attentionItems = this::attentionItems;
     private float[][] rowScratch; // (numThreads, >= rowLength): one decoded weight row per thread
     private float[] ropeCos = new float[0]; // (headDim / 2): cos of the current token's angles
     private float[] ropeSin = new float[0]; // (headDim / 2)
@@ -84,6 +90,24 @@ public final class VectorTensorOps implements TensorOps {
     private float[] x; // (numTokens, rowLength)
     private int numTokens;
     private float[] out; // (numTokens, numRows)
+    private WeightMatrix[] ws; // matmul of several matrices
+    private float[][] outs; // (ws.length): (numTokens, ws[i].numRows())
+    private WeightMatrix w3; // the up projection of matmulSiluMul
+    private float[] up; // (numTokens, w3.numRows())
+
+    // the current attention call, published the same way
+    private float[][] attScores; // (numThreads, group * numPositions): one kv head's scores for its query heads
+    private float[][] kvRow; // (numThreads, headDim): an F16 key or value row widened to float
+    private float[] attOut;
+    private float[] attQ;
+    private int[] attPositions;
+    private int[] attTokenSeqs;
+    private int[][] attBlockTables;
+    private PagedKvCache attCache;
+    private int attLayer;
+    private int attNumHeads;
+    private int attHeadDim;
+    private float attScale;
 
     /** Ops on {@link Runtime#availableProcessors()} threads. */
     public VectorTensorOps() {
@@ -94,6 +118,8 @@ public final class VectorTensorOps implements TensorOps {
     public VectorTensorOps(int numThreads) {
         this.pool = new WorkerPool(numThreads);
         this.rowScratch = new float[numThreads][0];
+        this.attScores = new float[numThreads][0];
+        this.kvRow = new float[numThreads][0];
     }
 
     public int numThreads() {
@@ -113,13 +139,7 @@ public final class VectorTensorOps implements TensorOps {
         if (numTokens == 0) {
             return;
         }
-        if (numTokens > 1 || w.type() == GgmlType.F16) {
-            for (int i = 0; i < rowScratch.length; i++) {
-                if (rowScratch[i].length < w.rowLength()) {
-                    rowScratch[i] = new float[w.rowLength()];
-                }
-            }
-        }
+        growRowScratch(w, numTokens);
         this.w = w;
         this.x = x;
         this.numTokens = numTokens;
@@ -133,11 +153,105 @@ public final class VectorTensorOps implements TensorOps {
         }
     }
 
+    /**
+     * The rows of all matrices laid end to end and split over the threads as one range, so the
+     * threads meet at one barrier:
+     * <pre>
+     *   item  0 .. rows0-1 | rows0 .. rows0+rows1-1 | ...
+     *   row   ws[0] 0..    | ws[1] 0..              | ...
+     * </pre>
+     */
+    @Override
+    public void matmul(WeightMatrix[] ws, float[] x, int numTokens, float[][] outs) {
+        int numItems = 0;
+        for (int i = 0; i < ws.length; i++) {
+            ScalarTensorOps.checkMatmul(ws[i], x, numTokens, outs[i]);
+            growRowScratch(ws[i], numTokens);
+            numItems += ws[i].numRows();
+        }
+        if (numTokens == 0) {
+            return;
+        }
+        this.ws = ws;
+        this.x = x;
+        this.numTokens = numTokens;
+        this.outs = outs;
+        try {
+            pool.parallelFor(numItems, matmulManyRows);
+        } finally {
+            this.ws = null;
+            this.x = null;
+            this.outs = null;
+        }
+    }
+
+    /** Each thread computes its rows of w1 and of w3, then the SiLU product of those rows. */
+    @Override
+    public void matmulSiluMul(WeightMatrix w1, WeightMatrix w3, float[] x, int numTokens, float[] gate, float[] up) {
+        ScalarTensorOps.checkMatmul(w1, x, numTokens, gate);
+        ScalarTensorOps.checkMatmul(w3, x, numTokens, up);
+        if (w1.numRows() != w3.numRows()) {
+            throw new IllegalArgumentException("gate has " + w1.numRows() + " rows, up " + w3.numRows());
+        }
+        if (numTokens == 0) {
+            return;
+        }
+        growRowScratch(w1, numTokens);
+        growRowScratch(w3, numTokens);
+        this.w = w1;
+        this.w3 = w3;
+        this.x = x;
+        this.numTokens = numTokens;
+        this.out = gate;
+        this.up = up;
+        try {
+            pool.parallelFor(w1.numRows(), matmulSiluRows);
+        } finally {
+            this.w = null;
+            this.w3 = null;
+            this.x = null;
+            this.out = null;
+            this.up = null;
+        }
+    }
+
+    private void growRowScratch(WeightMatrix w, int numTokens) {
+        if (numTokens > 1 || w.type() == GgmlType.F16) {
+            for (int i = 0; i < rowScratch.length; i++) {
+                if (rowScratch[i].length < w.rowLength()) {
+                    rowScratch[i] = new float[w.rowLength()];
+                }
+            }
+        }
+    }
+
     private void matmulRows(int start, int end, int threadIndex) {
-        WeightMatrix w = this.w;
-        float[] x = this.x;
-        float[] out = this.out;
-        int numTokens = this.numTokens;
+        matmulRows(w, x, numTokens, out, start, end, threadIndex);
+    }
+
+    private void matmulManyRows(int start, int end, int threadIndex) {
+        int first = 0;
+        for (int i = 0; i < ws.length && start < end; i++) {
+            int numRows = ws[i].numRows();
+            int from = Math.max(start, first);
+            int to = Math.min(end, first + numRows);
+            if (from < to) {
+                matmulRows(ws[i], x, numTokens, outs[i], from - first, to - first, threadIndex);
+            }
+            first += numRows;
+        }
+    }
+
+    private void matmulSiluRows(int start, int end, int threadIndex) {
+        matmulRows(w, x, numTokens, out, start, end, threadIndex);
+        matmulRows(w3, x, numTokens, up, start, end, threadIndex);
+        int numRows = w.numRows();
+        for (int t = 0; t < numTokens; t++) {
+            siluMul(out, up, t * numRows + start, end - start);
+        }
+    }
+
+    private void matmulRows(WeightMatrix w, float[] x, int numTokens, float[] out, int start, int end, int threadIndex) {
         MemorySegment data = w.data();
         long rowBytes = w.rowBytes();
         int n = w.rowLength();
@@ -523,6 +637,147 @@ public final class VectorTensorOps implements TensorOps {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes();
     }
 
+    // ------------------------------------------------------------------ attention
+
+    /**
+     * Paged attention, split over (token, kv head) items: an item computes the G = numHeads /
+     * numKvHeads query heads that share one kv head, so each key and value row is read once for
+     * all G of them (GQA). Two passes over the sequence's blocks, block by block (a block's slots
+     * are contiguous):
+     * <pre>
+     *   pass 1: scores[g][j] = scale * q[t, kvh*G + g] . K[slot(j), kvh]     (G, numPositions), per-thread scratch
+     *           softmax of each row g
+     *   pass 2: out[t, kvh*G + g] = sum_j scores[g][j] * V[slot(j), kvh]
+     * </pre>
+     * F16 rows are widened to a float scratch row first ({@code Float.float16ToFloat}, which C2
+     * vectorizes). Items are split statically: tokens of a long-context decode cost more than those
+     * of a short one, which a static split does not balance; at the batch sizes of a CPU engine the
+     * matmuls dominate.
+     */
+    @Override
+    public void attention(float[] out, float[] q, int numTokens, int[] positions, int[] tokenSeqs, int[][] blockTables,
+                          PagedKvCache cache, int layer, int numHeads, int headDim, float scale) {
+        int numKvHeads = cache.kvDim() / headDim;
+        int group = numHeads / numKvHeads;
+        int maxPositions = 0;
+        for (int t = 0; t < numTokens; t++) {
+            maxPositions = Math.max(maxPositions, positions[t] + 1);
+        }
+        int scoresLength = group * maxPositions;
+        for (int i = 0; i < attScores.length; i++) {
+            if (attScores[i].length < scoresLength) {
+                attScores[i] = new float[Math.max(scoresLength, 2 * attScores[i].length)];
+            }
+            if (kvRow[i].length < headDim) {
+                kvRow[i] = new float[headDim];
+            }
+        }
+        attOut = out;
+        attQ = q;
+        attPositions = positions;
+        attTokenSeqs = tokenSeqs;
+        attBlockTables = blockTables;
+        attCache = cache;
+        attLayer = layer;
+        attNumHeads = numHeads;
+        attHeadDim = headDim;
+        attScale = scale;
+        try {
+            pool.parallelFor(numTokens * numKvHeads, attentionItems);
+        } finally {
+            attOut = null;
+            attQ = null;
+            attPositions = null;
+            attTokenSeqs = null;
+            attBlockTables = null;
+            attCache = null;
+        }
+    }
+
+    private void attentionItems(int start, int end, int threadIndex) {
+        PagedKvCache cache = attCache;
+        int headDim = attHeadDim;
+        int numHeads = attNumHeads;
+        int kvDim = cache.kvDim();
+        int numKvHeads = kvDim / headDim;
+        int group = numHeads / numKvHeads;
+        int blockSize = cache.blockSize();
+        boolean f32 = cache.dtype() == KvCacheDtype.F32;
+        float[] keys = f32 ? cache.keysF32(attLayer) : null;
+        float[] values = f32 ? cache.valuesF32(attLayer) : null;
+        short[] keys16 = f32 ? null : cache.keysF16(attLayer);
+        short[] values16 = f32 ? null : cache.valuesF16(attLayer);
+        float[] scores = attScores[threadIndex];
+        float[] row = kvRow[threadIndex];
+        float[] q = attQ;
+        float[] out = attOut;
+        for (int item = start; item < end; item++) {
+            int t = item / numKvHeads;
+            int kvHead = item % numKvHeads;
+            int[] blockTable = attBlockTables[attTokenSeqs[t]];
+            int numPositions = attPositions[t] + 1;
+            int qBase = (t * numHeads + kvHead * group) * headDim; // the group's query heads are contiguous
+            int kvHeadOffset = kvHead * headDim;
+
+            for (int j0 = 0, b = 0; j0 < numPositions; j0 += blockSize, b++) {
+                int slotBase = blockTable[b] * blockSize;
+                int numInBlock = Math.min(blockSize, numPositions - j0);
+                for (int o = 0; o < numInBlock; o++) {
+                    int kBase = (slotBase + o) * kvDim + kvHeadOffset;
+                    float[] k = keys;
+                    if (!f32) {
+                        widen(keys16, kBase, row, headDim);
+                        k = row;
+                        kBase = 0;
+                    }
+                    for (int g = 0; g < group; g++) {
+                        scores[g * numPositions + j0 + o] = dot(q, k, qBase + g * headDim, kBase, headDim) * attScale;
+                    }
+                }
+            }
+            for (int g = 0; g < group; g++) {
+                softmax(scores, g * numPositions, numPositions);
+            }
+
+            Arrays.fill(out, qBase, qBase + group * headDim, 0f);
+            for (int j0 = 0, b = 0; j0 < numPositions; j0 += blockSize, b++) {
+                int slotBase = blockTable[b] * blockSize;
+                int numInBlock = Math.min(blockSize, numPositions - j0);
+                for (int o = 0; o < numInBlock; o++) {
+                    int vBase = (slotBase + o) * kvDim + kvHeadOffset;
+                    float[] v = values;
+                    if (!f32) {
+                        widen(values16, vBase, row, headDim);
+                        v = row;
+                        vBase = 0;
+                    }
+                    for (int g = 0; g < group; g++) {
+                        axpy(scores[g * numPositions + j0 + o], v, vBase, out, qBase + g * headDim, headDim);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void widen(short[] half, int offset, float[] row, int n) {
+        for (int i = 0; i < n; i++) {
+            row[i] = Float.float16ToFloat(half[offset + i]);
+        }
+    }
+
+    /** {@code y[yOffset..+n) += a * x[xOffset..+n)}. */
+    private static void axpy(float a, float[] x, int xOffset, float[] y, int yOffset, int n) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(F, x, xOffset + i).fma(av, FloatVector.fromArray(F, y, yOffset + i))
+                    .intoArray(y, yOffset + i);
+        }
+        for (; i < n; i++) {
+            y[yOffset + i] += a * x[xOffset + i];
+        }
+    }
+
     // ------------------------------------------------------------------ element-wise kernels
 
     @Override
@@ -592,13 +847,18 @@ public final class VectorTensorOps implements TensorOps {
 
     @Override
     public void siluMul(float[] gate, float[] up, int n) {
-        int i = 0;
-        for (; i + L <= n; i += L) {
+        siluMul(gate, up, 0, n);
+    }
+
+    private static void siluMul(float[] gate, float[] up, int offset, int n) {
+        int i = offset;
+        int end = offset + n;
+        for (; i + L <= end; i += L) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
             FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
             silu.mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
-        for (; i < n; i++) {
+        for (; i < end; i++) {
             float g = gate[i];
             gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
         }
