@@ -1,0 +1,536 @@
+package io.kvserve.engine.sample;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * Per-request sampling state: picks each next token from one row of logits and remembers what it
+ * picked (for the penalties and {@code min_tokens}). One instance per request, used only by the
+ * engine's step thread; it survives preemption unchanged, so a recomputed request samples on as if
+ * it had never been preempted.
+ *
+ * <h2>Pipeline</h2>
+ * In vLLM v1's order [1]:
+ * <ol>
+ *   <li>logprobs, when asked for: {@code log_softmax} of the raw row (max subtracted, log-sum-exp in
+ *       double) for the chosen token and the top N, so they describe the model and not the request's
+ *       sampling settings (vLLM's default {@code raw_logprobs});</li>
+ *   <li>logit bias (OpenAI [3]);</li>
+ *   <li>{@code min_tokens}: stop token ids, and EOS unless {@code ignore_eos}, set to -inf while fewer
+ *       than {@code min_tokens} tokens were generated;</li>
+ *   <li>penalties: repetition penalty over tokens of the prompt or the output (positive logits divided,
+ *       negative multiplied, as CTRL / HF's {@code RepetitionPenaltyLogitsProcessor} [4]), then
+ *       frequency ({@code count * f}) and presence ({@code p} once) over output tokens only [3];</li>
+ *   <li>temperature below {@link #MIN_TEMPERATURE}: argmax, first index on ties. Otherwise divide by
+ *       the temperature, keep the top k (ties with the k-th kept, as vLLM), keep the nucleus top p
+ *       (smallest most-likely prefix whose mass reaches p, ties broken by lower token id), drop tokens
+ *       below {@code min_p * p_max}, and draw one token from what is left with the request's own
+ *       {@link SplittableRandom}.</li>
+ * </ol>
+ * min-p comes after top-p here, as {@link SamplingParams} documents and HF orders its warpers [4];
+ * vLLM v1 applies min-p before top-k/top-p [2]. The two orders differ only when top-p and min-p are
+ * both set (the ratio {@code p / p_max} does not change under renormalisation, so min-p commutes
+ * with top-k).
+ *
+ * <h2>Reproducibility</h2>
+ * The generator is seeded with {@code params.seed()}, or the engine's {@code defaultSeed} when the
+ * request names none, and consumed once per randomly sampled token and by nothing else. Same seed,
+ * prompt, parameters and logits give the same tokens, whatever else is in the batch.
+ *
+ * <h2>Cost per token</h2>
+ * V is the vocabulary size.
+ * <ul>
+ *   <li>bias, min_tokens, penalties: O(number of biased / masked / distinct seen tokens), not O(V):
+ *       seen tokens are kept as a list of ids beside a mask;</li>
+ *   <li>greedy: one O(V) argmax, no allocation beyond the returned {@link SampledToken};</li>
+ *   <li>random: O(V) temperature, softmax weights and draw. Top-k finds the k-th largest logit with a
+ *       size-k min-heap, O(V log k) worst and close to O(V) in practice (most logits lose one
+ *       comparison with the root). Top-p does not sort the row: one pass files the weights into 2048
+ *       buckets by their leading float bits (exponent and 3 mantissa bits, so buckets are 1/8 octave
+ *       wide and ordered), the buckets are walked from the top until their mass reaches p, and only
+ *       the m tokens in those buckets are sorted, O(V + m log m). For a peaked row m is close to the
+ *       nucleus; a flat row can make m close to V, which is then one full sort.</li>
+ *   <li>logprobs: an O(V) copy of the raw row, an O(V) log-sum-exp (one {@code exp} per token) and an
+ *       insertion top-N, O(V) in practice and O(V N) at worst, N &lt;= 20.</li>
+ * </ul>
+ * Scratch arrays are allocated once, in the constructor, and only those the parameters need: a greedy
+ * request without penalties or logprobs holds none.
+ *
+ * <p>References:
+ * [1] vLLM v1 {@code vllm/v1/sample/sampler.py};
+ * [2] vLLM v1 {@code vllm/v1/sample/ops/topk_topp_sampler.py} and the built-in logits processors;
+ * [3] OpenAI API reference, parameter details for {@code logit_bias}, {@code frequency_penalty},
+ *     {@code presence_penalty};
+ * [4] Hugging Face transformers {@code RepetitionPenaltyLogitsProcessor}, {@code TopPLogitsWarper},
+ *     {@code MinPLogitsWarper}; Keskar et al. 2019, CTRL, section 4.1.
+ */
+public final class SequenceSampler {
+
+    /**
+     * Temperatures below this are greedy, as vLLM's {@code _SAMPLING_EPS}: dividing float logits by a
+     * smaller number can overflow to infinity and turn the softmax into NaN.
+     */
+    public static final double MIN_TEMPERATURE = 1e-5;
+
+    /** Rows with at most this many candidates skip the top-p histogram and are sorted whole. */
+    private static final int SORT_ALL_MAX_CANDIDATES = 4096;
+    /** Top-p buckets: a positive float's bits shifted right by this many keep exponent + 3 mantissa bits. */
+    private static final int BUCKET_SHIFT = 20;
+    private static final int NUM_BUCKETS = 1 << (31 - BUCKET_SHIFT);
+
+    private final SamplingParams params;
+    private final int vocabSize;
+    private final int eosTokenId;
+    private final boolean greedy;
+    private final float temperature;
+    private final SplittableRandom random;
+    private int numGenerated;
+
+    // logit bias flattened from the map, so the hot path neither iterates a Map nor unboxes
+    private final int[] biasTokenIds;   // (numBiased)
+    private final float[] biasValues;   // (numBiased)
+    // set to -inf until minTokens tokens were generated: stop token ids, plus EOS unless ignoreEos
+    private final int[] minTokensMaskIds; // (numMasked)
+    private final int[] stopTokenIds;     // (numStopIds) params.stopTokenIds() unboxed
+
+    // repetition penalty: tokens seen in the prompt or output; null when the penalty is 1
+    private final boolean[] seenMask; // (vocabSize)
+    private int[] seenIds;            // (>= numSeen) distinct seen ids, in first-seen order
+    private int numSeen;
+
+    // presence / frequency penalty: output tokens only; null when both penalties are 0
+    private final int[] outputCounts; // (vocabSize) occurrences in the output
+    private int[] outputIds;          // (>= numOutputIds) distinct output ids, in first-seen order
+    private int numOutputIds;
+
+    // random sampling scratch; null when greedy
+    private final int[] candidateIds;   // (vocabSize) the surviving tokens, first numCandidates valid
+    private final float[] weights;      // (vocabSize) exp(logit - max) of candidateIds[j], unnormalised
+    private final float[] kthHeap;      // (topK) min-heap of the k largest logits; null unless 0 < topK < vocabSize
+    private final long[] sortKeys;      // (vocabSize) weightBits << 32 | ~tokenId; null unless topP < 1
+    private final double[] bucketMass;  // (NUM_BUCKETS) weight mass per bucket; null unless topP < 1
+
+    // logprobs; null unless requested
+    private final float[] rawLogits;    // (vocabSize) the row as it came in
+    private final int[] topIds;         // (logprobs) most likely first
+    private final float[] topLogits;    // (logprobs)
+
+    /**
+     * @param params      the request's sampling parameters; token ids in them must be below vocabSize
+     * @param promptIds   the prompt, for the repetition penalty (not kept)
+     * @param vocabSize   the number of logits per row
+     * @param eosTokenId  the model's end-of-sequence token, or -1 if none
+     * @param defaultSeed the seed when {@code params.seed()} is empty (the engine draws it at submission)
+     */
+    public SequenceSampler(SamplingParams params, int[] promptIds, int vocabSize, int eosTokenId, long defaultSeed) {
+        this.params = Objects.requireNonNull(params, "params");
+        Objects.requireNonNull(promptIds, "promptIds");
+        if (vocabSize < 1) {
+            throw new IllegalArgumentException("vocabSize must be positive, got " + vocabSize);
+        }
+        if (eosTokenId < -1 || eosTokenId >= vocabSize) {
+            throw new IllegalArgumentException("eosTokenId must be -1 or in 0.." + (vocabSize - 1) + ", got "
+                    + eosTokenId);
+        }
+        params.checkVocabulary(vocabSize);
+        this.vocabSize = vocabSize;
+        this.eosTokenId = eosTokenId;
+        this.greedy = params.temperature() < MIN_TEMPERATURE;
+        this.temperature = (float) params.temperature();
+        this.random = new SplittableRandom(params.seed().orElse(defaultSeed));
+
+        Map<Integer, Float> bias = params.logitBias();
+        biasTokenIds = new int[bias.size()];
+        biasValues = new float[bias.size()];
+        int b = 0;
+        for (Map.Entry<Integer, Float> e : bias.entrySet()) {
+            biasTokenIds[b] = e.getKey();
+            biasValues[b] = e.getValue();
+            b++;
+        }
+        stopTokenIds = params.stopTokenIds().stream().mapToInt(Integer::intValue).sorted().toArray();
+        boolean maskEos = eosTokenId >= 0 && !params.ignoreEos() && !params.stopTokenIds().contains(eosTokenId);
+        minTokensMaskIds = maskEos ? append(stopTokenIds, eosTokenId) : stopTokenIds;
+
+        if (params.repetitionPenalty() != 1) {
+            seenMask = new boolean[vocabSize];
+            seenIds = new int[Math.max(16, promptIds.length + 16)];
+            for (int id : promptIds) {
+                Objects.checkIndex(id, vocabSize);
+                markSeen(id);
+            }
+        } else {
+            seenMask = null;
+            for (int id : promptIds) {
+                Objects.checkIndex(id, vocabSize);
+            }
+        }
+        if (params.presencePenalty() != 0 || params.frequencyPenalty() != 0) {
+            outputCounts = new int[vocabSize];
+            outputIds = new int[16];
+        } else {
+            outputCounts = null;
+        }
+
+        if (greedy) {
+            candidateIds = null;
+            weights = null;
+            kthHeap = null;
+            sortKeys = null;
+            bucketMass = null;
+        } else {
+            candidateIds = new int[vocabSize];
+            weights = new float[vocabSize];
+            kthHeap = params.topK() > 0 && params.topK() < vocabSize ? new float[params.topK()] : null;
+            sortKeys = params.topP() < 1 ? new long[vocabSize] : null;
+            bucketMass = params.topP() < 1 ? new double[NUM_BUCKETS] : null;
+        }
+
+        if (params.logprobs() >= 0) {
+            rawLogits = new float[vocabSize];
+            int n = Math.min(params.logprobs(), vocabSize);
+            topIds = new int[n];
+            topLogits = new float[n];
+        } else {
+            rawLogits = null;
+            topIds = null;
+            topLogits = null;
+        }
+    }
+
+    /** The number of tokens sampled so far. */
+    public int numGenerated() {
+        return numGenerated;
+    }
+
+    /** The parameters this sampler was built with. */
+    public SamplingParams params() {
+        return params;
+    }
+
+    /**
+     * Whether {@code tokenId} ends the sequence as a token: one of the request's stop token ids, or the
+     * model's EOS unless {@code ignore_eos}.
+     */
+    public boolean isStopToken(int tokenId) {
+        return (tokenId == eosTokenId && !params.ignoreEos()) || Arrays.binarySearch(stopTokenIds, tokenId) >= 0;
+    }
+
+    /**
+     * Picks the next token from {@code logits[offset .. offset + vocabSize)} and records it.
+     *
+     * @param logits a scratch row: this method overwrites the range it reads
+     */
+    public SampledToken sample(float[] logits, int offset) {
+        Objects.checkFromIndexSize(offset, vocabSize, logits.length);
+        double logNormalizer = 0;
+        int numTop = 0;
+        if (rawLogits != null) {
+            System.arraycopy(logits, offset, rawLogits, 0, vocabSize);
+            logNormalizer = logSumExp(rawLogits, 0, vocabSize);
+            numTop = topN(rawLogits, topIds, topLogits);
+        }
+
+        for (int i = 0; i < biasTokenIds.length; i++) {
+            logits[offset + biasTokenIds[i]] += biasValues[i];
+        }
+        if (numGenerated < params.minTokens()) {
+            for (int id : minTokensMaskIds) {
+                logits[offset + id] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        applyPenalties(logits, offset);
+
+        int tokenId = greedy ? argmax(logits, offset, vocabSize) : sampleRandom(logits, offset);
+        record(tokenId);
+
+        if (rawLogits == null) {
+            return new SampledToken(tokenId, Float.NaN, List.of());
+        }
+        List<SampledToken.TokenLogprob> top = new ArrayList<>(numTop);
+        for (int j = 0; j < numTop; j++) {
+            top.add(new SampledToken.TokenLogprob(topIds[j], (float) (topLogits[j] - logNormalizer)));
+        }
+        return new SampledToken(tokenId, (float) (rawLogits[tokenId] - logNormalizer), top);
+    }
+
+    /** The index of the largest of {@code x[offset .. offset + n)}, the first one on ties; NaN never wins. */
+    public static int argmax(float[] x, int offset, int n) {
+        Objects.checkFromIndexSize(offset, n, x.length);
+        if (n == 0) {
+            throw new IllegalArgumentException("argmax of an empty range");
+        }
+        int best = 0;
+        float bestValue = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            float v = x[offset + i];
+            if (v > bestValue) {
+                bestValue = v;
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private void applyPenalties(float[] logits, int offset) {
+        if (seenMask != null) {
+            float p = (float) params.repetitionPenalty();
+            for (int j = 0; j < numSeen; j++) {
+                int i = offset + seenIds[j];
+                float x = logits[i];
+                logits[i] = x > 0 ? x / p : x * p;
+            }
+        }
+        if (outputCounts != null) {
+            float frequency = (float) params.frequencyPenalty();
+            float presence = (float) params.presencePenalty();
+            for (int j = 0; j < numOutputIds; j++) {
+                int id = outputIds[j];
+                logits[offset + id] -= frequency * outputCounts[id];
+                logits[offset + id] -= presence;
+            }
+        }
+    }
+
+    private int sampleRandom(float[] logits, int offset) {
+        int n = vocabSize;
+        for (int i = offset, end = offset + n; i < end; i++) {
+            logits[i] /= temperature;
+        }
+
+        // top-k: keep every token at or above the k-th largest logit
+        int numCandidates;
+        if (kthHeap != null) {
+            float threshold = kthLargest(logits, offset, n, kthHeap);
+            numCandidates = 0;
+            for (int i = 0; i < n; i++) {
+                if (logits[offset + i] >= threshold) {
+                    candidateIds[numCandidates++] = i;
+                }
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                candidateIds[i] = i;
+            }
+            numCandidates = n;
+        }
+
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < numCandidates; j++) {
+            max = Math.max(max, logits[offset + candidateIds[j]]);
+        }
+        if (max == Float.NEGATIVE_INFINITY) {
+            // everything banned (bias -100 cannot do it, -inf from the model or min_tokens can): fall back
+            // to the first candidate rather than divide by a zero mass, still using up this token's draw
+            random.nextDouble();
+            return candidateIds[0];
+        }
+        double mass = 0;
+        for (int j = 0; j < numCandidates; j++) {
+            float w = (float) Math.exp(logits[offset + candidateIds[j]] - max);
+            weights[j] = w;
+            mass += w;
+        }
+
+        if (sortKeys != null) {
+            numCandidates = keepNucleus(numCandidates, mass);
+            mass = 0;
+            for (int j = 0; j < numCandidates; j++) {
+                mass += weights[j];
+            }
+        }
+        if (params.minP() > 0) {
+            float maxWeight = 0;
+            for (int j = 0; j < numCandidates; j++) {
+                maxWeight = Math.max(maxWeight, weights[j]);
+            }
+            float threshold = (float) (params.minP() * maxWeight);
+            int kept = 0;
+            mass = 0;
+            for (int j = 0; j < numCandidates; j++) {
+                float w = weights[j];
+                if (w >= threshold) {
+                    candidateIds[kept] = candidateIds[j];
+                    weights[kept++] = w;
+                    mass += w;
+                }
+            }
+            numCandidates = kept;
+        }
+
+        double u = random.nextDouble() * mass;
+        double cumulative = 0;
+        int lastPositive = candidateIds[0];
+        for (int j = 0; j < numCandidates; j++) {
+            float w = weights[j];
+            if (w > 0) {
+                cumulative += w;
+                lastPositive = candidateIds[j];
+                if (u < cumulative) {
+                    return lastPositive;
+                }
+            }
+        }
+        return lastPositive; // u within rounding of the total mass
+    }
+
+    /**
+     * Shrinks the candidates to the nucleus: the most likely tokens, in order, until their mass reaches
+     * {@code topP * mass}. Rewrites candidateIds and weights most likely first; returns their count.
+     *
+     * <pre>
+     * bucket = weightBits >>> 20   (exponent + 3 mantissa bits: monotone in the weight)
+     *   1016 [w = 1.0] | 1015 | ... | b  &lt;- walked down until mass(1016..b) >= topP * mass
+     *   sorted: only candidates in buckets >= b (their mass already reaches the target, so the
+     *   nucleus, a most-likely prefix, lies inside them)
+     * </pre>
+     */
+    private int keepNucleus(int numCandidates, double mass) {
+        double target = params.topP() * mass;
+        int lowestBucket = 0;
+        if (numCandidates > SORT_ALL_MAX_CANDIDATES) {
+            Arrays.fill(bucketMass, 0);
+            for (int j = 0; j < numCandidates; j++) {
+                float w = weights[j];
+                bucketMass[Float.floatToRawIntBits(w) >>> BUCKET_SHIFT] += w;
+            }
+            double reached = 0;
+            lowestBucket = NUM_BUCKETS - 1;
+            while (lowestBucket > 0) {
+                reached += bucketMass[lowestBucket];
+                if (reached >= target) {
+                    break;
+                }
+                lowestBucket--;
+            }
+        }
+        int numKeys = 0;
+        for (int j = 0; j < numCandidates; j++) {
+            int bits = Float.floatToRawIntBits(weights[j]);
+            if (bits >>> BUCKET_SHIFT >= lowestBucket) {
+                // ascending keys: heavier weight later; on equal weight the lower id has the larger ~id
+                sortKeys[numKeys++] = ((long) bits << 32) | (~candidateIds[j] & 0xFFFF_FFFFL);
+            }
+        }
+        Arrays.sort(sortKeys, 0, numKeys);
+        double cumulative = 0;
+        int kept = 0;
+        for (int k = numKeys - 1; k >= 0; k--) {
+            long key = sortKeys[k];
+            float w = Float.intBitsToFloat((int) (key >>> 32));
+            candidateIds[kept] = ~(int) key;
+            weights[kept++] = w;
+            cumulative += w;
+            if (cumulative >= target) {
+                break;
+            }
+        }
+        return kept;
+    }
+
+    /** The k-th largest of {@code x[offset .. offset + n)}, k = heap.length, with a size-k min-heap. */
+    private static float kthLargest(float[] x, int offset, int n, float[] heap) {
+        int k = heap.length;
+        System.arraycopy(x, offset, heap, 0, k);
+        for (int i = k / 2 - 1; i >= 0; i--) {
+            siftDown(heap, i, k);
+        }
+        for (int i = k; i < n; i++) {
+            float v = x[offset + i];
+            if (v > heap[0]) {
+                heap[0] = v;
+                siftDown(heap, 0, k);
+            }
+        }
+        return heap[0];
+    }
+
+    private static void siftDown(float[] heap, int i, int size) {
+        float v = heap[i];
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= size) {
+                break;
+            }
+            if (child + 1 < size && heap[child + 1] < heap[child]) {
+                child++;
+            }
+            if (!(heap[child] < v)) {
+                break;
+            }
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = v;
+    }
+
+    /** {@code log(sum(exp(x)))} over the range, in double, with the max subtracted first. */
+    static double logSumExp(float[] x, int offset, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = offset, end = offset + n; i < end; i++) {
+            max = Math.max(max, x[i]);
+        }
+        double sum = 0;
+        for (int i = offset, end = offset + n; i < end; i++) {
+            sum += Math.exp((double) x[i] - max);
+        }
+        return max + Math.log(sum);
+    }
+
+    /**
+     * Fills ids/values with the {@code ids.length} largest of x, largest first, the lower id first on
+     * ties; returns how many were filled (fewer only if x is shorter).
+     */
+    private static int topN(float[] x, int[] ids, float[] values) {
+        int capacity = ids.length;
+        int size = 0;
+        for (int i = 0; i < x.length && capacity > 0; i++) {
+            float v = x[i];
+            if (size == capacity && !(v > values[size - 1])) {
+                continue;
+            }
+            int pos = size == capacity ? size - 1 : size++;
+            while (pos > 0 && values[pos - 1] < v) {
+                values[pos] = values[pos - 1];
+                ids[pos] = ids[pos - 1];
+                pos--;
+            }
+            values[pos] = v;
+            ids[pos] = i;
+        }
+        return size;
+    }
+
+    private void record(int tokenId) {
+        numGenerated++;
+        if (seenMask != null) {
+            markSeen(tokenId);
+        }
+        if (outputCounts != null && outputCounts[tokenId]++ == 0) {
+            if (numOutputIds == outputIds.length) {
+                outputIds = Arrays.copyOf(outputIds, outputIds.length * 2);
+            }
+            outputIds[numOutputIds++] = tokenId;
+        }
+    }
+
+    private void markSeen(int tokenId) {
+        if (!seenMask[tokenId]) {
+            seenMask[tokenId] = true;
+            if (numSeen == seenIds.length) {
+                seenIds = Arrays.copyOf(seenIds, seenIds.length * 2);
+            }
+            seenIds[numSeen++] = tokenId;
+        }
+    }
+
+    private static int[] append(int[] ids, int id) {
+        int[] out = Arrays.copyOf(ids, ids.length + 1);
+        out[ids.length] = id;
+        return out;
+    }
+}
