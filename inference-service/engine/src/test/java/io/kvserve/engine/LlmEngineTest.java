@@ -15,7 +15,10 @@ import io.kvserve.engine.model.LlamaWeights;
 import io.kvserve.engine.ops.VectorTensorOps;
 import io.kvserve.engine.sample.SamplingParams;
 import io.kvserve.engine.sample.SequenceSampler;
+import io.kvserve.engine.ops.TensorOps;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -447,6 +451,73 @@ class LlmEngineTest {
         assertThat(batched.outputs).allSatisfy(o -> assertThat(o.logprobs()).hasSize(o.newTokenIds().length));
         assertThat(batched.outputs.getFirst().logprobs().getFirst().topLogprobs()).hasSize(2);
         others.forEach(Collector::await);
+    }
+
+    @Test
+    void generate_identicalPromptsAdmittedInOneStep_secondHitsBlocksWrittenThatStep() {
+        LlmEngine engine = engine(small().build());
+        int[] p = prompt(40, 17);
+        // a gate request holds the engine thread in its sink until a and b are both queued, so the
+        // next step admits both: b hits the 2 full blocks a's allocation cached, written in that same step
+        CountDownLatch queued = new CountDownLatch(1);
+        Collector gate = new Collector() {
+            @Override
+            public void accept(RequestOutput output) {
+                super.accept(output);
+                if (outputs.size() == 1) {
+                    LlmEngineTest.await(queued);
+                }
+            }
+        };
+        engine.submit(EngineRequest.of("gate", prompt(3, 19), greedy(3)), gate);
+        Collector first = submit(engine, EngineRequest.of("a", p, greedy(10)));
+        Collector second = submit(engine, EngineRequest.of("b", p, greedy(10)));
+        queued.countDown();
+        int[] expected = reference(p, 10, false);
+        assertThat(first.tokenIds()).containsExactly(expected);
+        assertThat(second.tokenIds()).containsExactly(expected);
+        assertThat(second.await().usage().cachedPromptTokens()).isEqualTo(32);
+        gate.await();
+    }
+
+    @Test
+    void forward_throwing_failsThatStepsRequestsWithErrorAndTheLoopGoesOn() {
+        AtomicBoolean failNext = new AtomicBoolean();
+        VectorTensorOps real = new VectorTensorOps(1);
+        closeables.add(real);
+        TensorOps failing = (TensorOps) Proxy.newProxyInstance(TensorOps.class.getClassLoader(),
+                new Class<?>[] {TensorOps.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("attention") && failNext.getAndSet(false)) {
+                        throw new IllegalStateException("injected kernel failure");
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        LlmEngine engine = new LlmEngine(weights, tokenizer, failing, small().build(), KvEventListener.NONE);
+        closeables.add(engine);
+        Collector doomed = new Collector() {
+            @Override
+            public void accept(RequestOutput output) {
+                super.accept(output);
+                if (outputs.size() == 2) {
+                    failNext.set(true);
+                }
+            }
+        };
+        engine.submit(EngineRequest.of("doomed", prompt(20, 18), greedy(50)), doomed);
+        RequestOutput last = doomed.await();
+        assertThat(last.finishReason()).isEqualTo(FinishReason.ERROR);
+        assertThat(last.usage().completionTokens()).isEqualTo(2);
+
+        int[] p = prompt(20, 18); // the same prompt: its blocks must not be hit from the failed step
+        Collector after = submit(engine, EngineRequest.of("after", p, greedy(12)));
+        assertThat(after.tokenIds()).containsExactly(reference(p, 12, false));
+        assertThat(after.await().usage().cachedPromptTokens()).isZero();
+        EngineStats stats = awaitStats(engine, s -> s.numRunning() == 0);
+        assertThat(stats.numFreeBlocks()).isEqualTo(stats.numTotalBlocks());
     }
 
     @Test
