@@ -38,6 +38,41 @@ final class SampleKernels {
         return max;
     }
 
+    /**
+     * The first i in {@code from..n} with {@code x[offset + i] > threshold}, or n. Lets a scan that
+     * rarely acts (top-k heap, top-N logprobs) skip a vector of non-candidates with one compare.
+     */
+    static int nextAbove(float[] x, int offset, int from, int n, float threshold) {
+        int i = from;
+        for (int bound = from + F.loopBound(n - from); i < bound; i += L) {
+            if (FloatVector.fromArray(F, x, offset + i).compare(VectorOperators.GT, threshold).anyTrue()) {
+                break;
+            }
+        }
+        for (; i < n; i++) {
+            if (x[offset + i] > threshold) {
+                return i;
+            }
+        }
+        return n;
+    }
+
+    /** The first i in {@code from..n} with {@code x[offset + i] >= threshold}, or n. */
+    static int nextAtLeast(float[] x, int offset, int from, int n, float threshold) {
+        int i = from;
+        for (int bound = from + F.loopBound(n - from); i < bound; i += L) {
+            if (FloatVector.fromArray(F, x, offset + i).compare(VectorOperators.GE, threshold).anyTrue()) {
+                break;
+            }
+        }
+        for (; i < n; i++) {
+            if (x[offset + i] >= threshold) {
+                return i;
+            }
+        }
+        return n;
+    }
+
     /** {@code sum(exp(x[i] - max))} over {@code x[offset .. offset + n)}, in double. */
     static double sumExp(float[] x, int offset, int n, float max) {
         double sum = 0;

@@ -52,9 +52,10 @@ import java.util.SplittableRandom;
  *       size-k min-heap, O(V log k) worst and close to O(V) in practice (most logits lose one
  *       comparison with the root). Top-p does not sort the row: one pass files the weights into 2048
  *       buckets by their leading float bits (exponent and 3 mantissa bits, so buckets are 1/8 octave
- *       wide and ordered), the buckets are walked from the top until their mass reaches p, and only
- *       the m tokens in those buckets are sorted, O(V + m log m). For a peaked row m is close to the
- *       nucleus; a flat row can make m close to V, which is then one full sort.</li>
+ *       wide and ordered), the buckets are walked from the top until their mass reaches p, the
+ *       buckets above that one are kept whole and only the m tokens of the boundary bucket are sorted,
+ *       O(V + m log m). m is a small part of V unless the row is nearly flat (all weights within 1/8
+ *       octave), which is then one full sort.</li>
  *   <li>logprobs: an O(V) copy of the raw row, an O(V) log-sum-exp (one vector {@code exp} per token)
  *       and an insertion top-N, O(V) in practice and O(V N) at worst, N &lt;= 20.</li>
  * </ul>
@@ -269,6 +270,15 @@ public final class SequenceSampler {
         if (n == 0) {
             throw new IllegalArgumentException("argmax of an empty range");
         }
+        float max = SampleKernels.max(x, offset, n);
+        if (!Float.isNaN(max)) {
+            return SampleKernels.nextAtLeast(x, offset, 0, n, max);
+        }
+        return argmaxScalar(x, offset, n);
+    }
+
+    /** {@link #argmax}'s scalar reference, also its path for rows with NaN (which never wins). */
+    static int argmaxScalar(float[] x, int offset, int n) {
         int best = 0;
         float bestValue = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
@@ -314,12 +324,10 @@ public final class SequenceSampler {
             allTokens = false;
             numCandidates = 0;
             max = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < n; i++) {
-                float x = logits[offset + i];
-                if (x >= threshold) {
-                    candidateIds[numCandidates++] = i;
-                    max = Math.max(max, x);
-                }
+            for (int i = SampleKernels.nextAtLeast(logits, offset, 0, n, threshold); i < n;
+                    i = SampleKernels.nextAtLeast(logits, offset, i + 1, n, threshold)) {
+                candidateIds[numCandidates++] = i;
+                max = Math.max(max, logits[offset + i]);
             }
             mass = 0;
             for (int j = 0; j < numCandidates; j++) {
@@ -386,18 +394,24 @@ public final class SequenceSampler {
 
     /**
      * Shrinks the candidates to the nucleus: the most likely tokens, in order, until their mass reaches
-     * {@code topP * mass}. Rewrites candidateIds and weights most likely first; returns their count.
+     * {@code topP * mass}, ties broken by lower token id. Rewrites candidateIds and weights (in no
+     * particular order); returns their count.
      *
      * <pre>
      * bucket = weightBits >>> 20   (exponent + 3 mantissa bits: monotone in the weight)
-     *   1016 [w = 1.0] | 1015 | ... | b  &lt;- walked down until mass(1016..b) >= topP * mass
-     *   sorted: only candidates in buckets >= b (their mass already reaches the target, so the
-     *   nucleus, a most-likely prefix, lies inside them)
+     *
+     *   1016 [w = 1.0] | 1015 | ... | b+1 | b | b-1 | ... | 0
+     *   &lt;-- mass &lt; target, all kept -->  ^ mass(1016..b) >= target: only bucket b is sorted, and
+     *                                    kept from its heaviest token until the target is reached
      * </pre>
+     * Every weight in a higher bucket is larger than every weight in bucket b, so the higher buckets
+     * are a most-likely prefix that does not reach the target yet, and the nucleus ends inside b.
+     * Small candidate sets (after top-k) skip the histogram and sort whole.
      */
     private int keepNucleus(boolean allTokens, int numCandidates, double mass) {
         double target = params.topP() * mass;
-        int lowestBucket = 0;
+        int boundaryBucket = 0;                 // sort candidates in this bucket ...
+        int keepAboveBucket = NUM_BUCKETS;      // ... keep, unsorted, those above this one
         if (numCandidates > SORT_ALL_MAX_CANDIDATES) {
             Arrays.fill(bucketMass, 0);
             for (int j = 0; j < numCandidates; j++) {
@@ -405,36 +419,40 @@ public final class SequenceSampler {
                 bucketMass[Float.floatToRawIntBits(w) >>> BUCKET_SHIFT] += w;
             }
             double reached = 0;
-            lowestBucket = NUM_BUCKETS - 1;
-            while (lowestBucket > 0) {
-                reached += bucketMass[lowestBucket];
+            boundaryBucket = NUM_BUCKETS - 1;
+            while (boundaryBucket > 0) {
+                reached += bucketMass[boundaryBucket];
                 if (reached >= target) {
                     break;
                 }
-                lowestBucket--;
+                boundaryBucket--;
             }
+            keepAboveBucket = boundaryBucket;
         }
+        int kept = 0;
         int numKeys = 0;
+        double cumulative = 0;
         for (int j = 0; j < numCandidates; j++) {
-            int bits = Float.floatToRawIntBits(weights[j]);
-            if (bits >>> BUCKET_SHIFT >= lowestBucket) {
+            float w = weights[j];
+            int bits = Float.floatToRawIntBits(w);
+            int bucket = bits >>> BUCKET_SHIFT;
+            if (bucket > keepAboveBucket) {
+                candidateIds[kept] = allTokens ? j : candidateIds[j]; // kept <= j: compacts in place
+                weights[kept++] = w;
+                cumulative += w;
+            } else if (bucket >= boundaryBucket) {
                 // ascending keys: heavier weight later; on equal weight the lower id has the larger ~id
                 int id = allTokens ? j : candidateIds[j];
                 sortKeys[numKeys++] = ((long) bits << 32) | (~id & 0xFFFF_FFFFL);
             }
         }
         Arrays.sort(sortKeys, 0, numKeys);
-        double cumulative = 0;
-        int kept = 0;
-        for (int k = numKeys - 1; k >= 0; k--) {
+        for (int k = numKeys - 1; k >= 0 && cumulative < target; k--) {
             long key = sortKeys[k];
             float w = Float.intBitsToFloat((int) (key >>> 32));
             candidateIds[kept] = ~(int) key;
             weights[kept++] = w;
             cumulative += w;
-            if (cumulative >= target) {
-                break;
-            }
         }
         return kept;
     }
@@ -446,12 +464,10 @@ public final class SequenceSampler {
         for (int i = k / 2 - 1; i >= 0; i--) {
             siftDown(heap, i, k);
         }
-        for (int i = k; i < n; i++) {
-            float v = x[offset + i];
-            if (v > heap[0]) {
-                heap[0] = v;
-                siftDown(heap, 0, k);
-            }
+        for (int i = SampleKernels.nextAbove(x, offset, k, n, heap[0]); i < n;
+                i = SampleKernels.nextAbove(x, offset, i + 1, n, heap[0])) {
+            heap[0] = x[offset + i];
+            siftDown(heap, 0, k);
         }
         return heap[0];
     }
@@ -487,12 +503,18 @@ public final class SequenceSampler {
      */
     private static int topN(float[] x, int[] ids, float[] values) {
         int capacity = ids.length;
+        if (capacity == 0) {
+            return 0;
+        }
         int size = 0;
-        for (int i = 0; i < x.length && capacity > 0; i++) {
-            float v = x[i];
-            if (size == capacity && !(v > values[size - 1])) {
-                continue;
+        for (int i = 0; i < x.length; i++) {
+            if (size == capacity) {
+                i = SampleKernels.nextAbove(x, 0, i, x.length, values[size - 1]);
+                if (i == x.length) {
+                    break;
+                }
             }
+            float v = x[i];
             int pos = size == capacity ? size - 1 : size++;
             while (pos > 0 && values[pos - 1] < v) {
                 values[pos] = values[pos - 1];

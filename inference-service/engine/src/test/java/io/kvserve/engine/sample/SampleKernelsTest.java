@@ -52,4 +52,39 @@ class SampleKernelsTest {
             assertThat(actual[i]).as("element %d", i).isCloseTo(expected[i], within(Math.ulp(expected[i]) * 2));
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 16, 17, 1023, 1025, 4099, 32_000, 128_256})
+    void argmax_rowsWithTiesAndNan_equalsScalarFirstIndex(int n) {
+        Random random = new Random(n);
+        float[] x = new float[n + 3];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = random.nextInt(50); // many ties at the max
+        }
+        assertThat(SequenceSampler.argmax(x, 3, n)).isEqualTo(SequenceSampler.argmaxScalar(x, 3, n));
+        x[3 + n / 2] = Float.NaN;
+        assertThat(SequenceSampler.argmax(x, 3, n)).isEqualTo(SequenceSampler.argmaxScalar(x, 3, n));
+        java.util.Arrays.fill(x, Float.NEGATIVE_INFINITY);
+        assertThat(SequenceSampler.argmax(x, 3, n)).isZero();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 16, 17, 1025, 4099})
+    void nextAbove_everyStart_equalsScalarScan(int n) {
+        float[] x = row(n, n + 1);
+        for (int from = 0; from <= n; from += Math.max(1, n / 50)) {
+            int expectedAbove = n;
+            int expectedAtLeast = n;
+            for (int i = n - 1; i >= from; i--) {
+                if (x[3 + i] > 5f) {
+                    expectedAbove = i;
+                }
+                if (x[3 + i] >= 5f) {
+                    expectedAtLeast = i;
+                }
+            }
+            assertThat(SampleKernels.nextAbove(x, 3, from, n, 5f)).isEqualTo(expectedAbove);
+            assertThat(SampleKernels.nextAtLeast(x, 3, from, n, 5f)).isEqualTo(expectedAtLeast);
+        }
+    }
 }
