@@ -204,12 +204,37 @@ class SequenceSamplerTest {
             p[i] = 0.05;
         }
         SequenceSampler sampler = sampler(SamplingParams.builder().temperature(1).topP(0.42).seed(6).build(), vocabSize);
-        int[] counts = sampleMany(sampler, logitsOf(p), 2000);
+        int[] counts = sampleMany(sampler, logitsOf(p), 600);
         for (int i = 1000; i < 1009; i++) {
             assertThat(counts[i]).as("token %d", i).isPositive();
         }
         assertThat(counts[1009]).isZero();
-        assertThat(Arrays.stream(counts, 1000, 1009).sum()).isEqualTo(2000);
+        assertThat(Arrays.stream(counts, 1000, 1009).sum()).isEqualTo(600);
+    }
+
+    @Test
+    void sample_topPOverLargeVocab_nucleusSpanningManyBucketsIsExact() {
+        // 40 tokens with p ~ 0.9^i hold 90% (weights over 6 octaves), the rest spread evenly; top_p set
+        // half-way between the mass of the first 20 and the first 21 tokens keeps exactly ids 0..20
+        int vocabSize = 128_256;
+        double[] p = new double[vocabSize];
+        Arrays.fill(p, 0.1 / (vocabSize - 40));
+        double geometric = (1 - Math.pow(0.9, 40)) / 0.1;
+        for (int i = 0; i < 40; i++) {
+            p[i] = 0.9 * Math.pow(0.9, i) / geometric;
+        }
+        double massOf21 = 0;
+        for (int i = 0; i < 21; i++) {
+            massOf21 += p[i];
+        }
+        double topP = massOf21 - p[20] / 2;
+        SequenceSampler sampler = sampler(SamplingParams.builder().temperature(1).topP(topP).seed(13).build(),
+                vocabSize);
+        int[] counts = sampleMany(sampler, logitsOf(p), 3000); // token 20: ~40 expected
+        for (int i = 0; i <= 20; i++) {
+            assertThat(counts[i]).as("token %d", i).isPositive();
+        }
+        assertThat(Arrays.stream(counts, 0, 21).sum()).isEqualTo(3000);
     }
 
     @Test
