@@ -40,6 +40,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The engine end to end on a generated tiny llama (2 layers, dim 64, vocabulary 1024): whatever the
@@ -306,6 +308,44 @@ class LlmEngineTest {
         EngineStats stats = awaitStats(engine, s -> s.numRunning() == 0);
         assertThat(stats.numPreemptions()).isPositive();
         assertThat(stats.numFreeBlocks()).isEqualTo(10);
+    }
+
+    /**
+     * The spec matrix: block size x prefix caching x pool size. Five requests, three of them sharing a
+     * 40-token prefix, arrive together; every output must equal its solo reference, the pool must be
+     * whole again at the end, and hits must appear exactly when caching is on.
+     */
+    @ParameterizedTest(name = "blockSize {0}, prefixCaching {1}, blocks {2}")
+    @CsvSource({"4, true, 200", "4, true, 40", "4, false, 40", "16, true, 60", "16, true, 10", "16, false, 10",
+            "32, true, 5", "32, false, 30"})
+    void generate_matrix_everyRequestEqualsItsSoloReference(int blockSize, boolean prefixCaching, int numBlocks) {
+        LlmEngine engine = engine(small().blockSize(blockSize).enablePrefixCaching(prefixCaching).numKvBlocks(numBlocks)
+                .maxNumBatchedTokens(32).maxNumSeqs(4).build());
+        int[] shared = prompt(40, 40);
+        int[][] prompts = new int[5][];
+        for (int i = 0; i < 5; i++) {
+            int[] own = prompt(3 + 7 * i, 50 + i);
+            if (i % 2 == 0) {
+                prompts[i] = Arrays.copyOf(shared, 40 + own.length);
+                System.arraycopy(own, 0, prompts[i], 40, own.length);
+            } else {
+                prompts[i] = own;
+            }
+        }
+        Collector[] collectors = new Collector[5];
+        for (int i = 0; i < 5; i++) {
+            collectors[i] = submit(engine, EngineRequest.of("r" + i, prompts[i], greedy(14)));
+        }
+        for (int i = 0; i < 5; i++) {
+            assertThat(collectors[i].tokenIds()).as("request %d", i).containsExactly(reference(prompts[i], 14, false));
+        }
+        EngineStats stats = awaitStats(engine, s -> s.numRunning() == 0 && s.numWaiting() == 0);
+        assertThat(stats.numFreeBlocks()).isEqualTo(numBlocks);
+        if (!prefixCaching) {
+            assertThat(stats.prefixCacheHits()).isZero();
+        } else if (numBlocks * blockSize >= 5 * 64) {
+            assertThat(stats.prefixCacheHits()).as("the shared prefix is reused").isPositive();
+        }
     }
 
     @Test
