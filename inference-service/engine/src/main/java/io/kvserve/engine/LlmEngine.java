@@ -248,7 +248,11 @@ public final class LlmEngine implements AutoCloseable {
                     ThreadLocalRandom.current().nextLong());
             Live l = new Live(request, state, sampler, new IncrementalDetokenizer(tokenizer, true),
                     new StopStringMatcher(params.stop()), sink);
-            inbox.add(new Command.Add(l));
+            Command add = new Command.Add(l);
+            inbox.add(add);
+            if (closed && inbox.remove(add)) { // close() raced us: the loop may be past its last drain
+                throw new IllegalStateException("the engine is closed");
+            }
         } catch (RuntimeException e) {
             liveIds.remove(request.requestId());
             if (counted) {

@@ -49,6 +49,7 @@ public final class Request {
     private int numCachedPromptTokens = -1;   // -1 until first admitted
     private long admissionSeq;
     private long firstScheduledNanos = -1;
+    long lastScheduledStep = -1;              // the scheduler's step counter when last scheduled
 
     /**
      * @param requestId          unique among live requests

@@ -24,7 +24,7 @@ public interface Scheduler {
     /** Removes a waiting or running request and frees its blocks; null for an unknown request. */
     Request finish(String requestId);
 
-    /** Requests waiting, oldest first as they will be considered; for tests, metrics and debugging. */
+    /** Waiting requests in the order the next step would consider them; for tests, metrics and debugging. */
     List<String> rankedWaitingIds();
 
     int numRunning();

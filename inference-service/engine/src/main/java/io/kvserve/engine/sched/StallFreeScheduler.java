@@ -19,25 +19,29 @@ import java.util.function.LongSupplier;
  * {@code numComputedTokens} trails their {@code numTokens}: each step gives each request
  * {@code min(numTokens - numComputedTokens, budget left)} new tokens. A decoding request trails by
  * one token (the last one sampled), a request in prefill by the rest of its prompt, a preempted one
- * by everything. Running requests are served first, in admission order, so decodes are never starved
- * by prefills; whatever budget is left goes to the next chunk of prompts, the hybrid batches of
- * Sarathi-Serve [2]. One step's budget, maxNumBatchedTokens = 16:
+ * by everything. A step fills its budget in three passes: (1) the decodes of running requests, (2)
+ * the next chunks of running requests still in prefill, (3) chunks of waiting requests admitted
+ * now. So a long prompt never delays a decode: it enters in chunks beside them, the hybrid batches
+ * of Sarathi-Serve [2]. One step's budget, maxNumBatchedTokens = 16:
  * <pre>
- *   budget  |d|d|d| p p p p p |  q q q q q q q q   (16 tokens)
- *            A B C  D: rest of  E: new request, first 8-token chunk of a 40-token prompt
- *            decodes a chunked  (D and E's chunk end a prompt? D samples; E's partial chunk does not)
- *            first  prompt
+ *   budget | d d d | p p p p p | q q q q q q q q |      16 tokens
+ *            A B C   D           E
+ *   pass 1   decodes of running requests A, B, C (each samples)
+ *   pass 2   D, admitted earlier: the last 5 tokens of its prompt (the chunk ends it: D samples)
+ *   pass 3   E, admitted now: the first 8 of its 40 prompt tokens (a partial chunk: no logits)
  * </pre>
  * A sequence samples a token only when its chunk reaches its last known token; a partial chunk just
  * fills the KV cache.
  *
  * <p><b>KV blocks.</b> Each scheduled chunk first reserves its slots with
- * {@link KvCacheManager#allocateSlots}. When a running request's allocation fails, the most recently
- * admitted running request is preempted by recompute [1][3]: its blocks are freed, its
- * numComputedTokens drops to 0 (so its prompt plus the output so far is recomputed when it returns,
- * mostly from the prefix cache), and it goes to the front of the waiting queue; then the allocation
- * is retried. If the request that needs the blocks is itself the most recent, it is the one preempted.
- * A step that preempted admits nobody (vLLM's rule: a full cache should drain, not churn).
+ * {@link KvCacheManager#allocateSlots}. When a decode's allocation fails, the most recently admitted
+ * running request is preempted by recompute [1][3]: its blocks are freed, its numComputedTokens drops
+ * to 0 (so its prompt plus the output so far is recomputed when it returns, mostly from the prefix
+ * cache), and it goes to the front of the waiting queue; then the allocation is retried. If the
+ * request that needs the blocks is itself the most recent, it is the one preempted. A prefill chunk
+ * (pass 2) preempts only requests admitted after it and not yet scheduled in this step; otherwise it
+ * waits a step, while the decodes ahead of it finish and free blocks. A step that preempted admits
+ * nobody (vLLM's rule: a full cache should drain, not churn).
  *
  * <p><b>Prefix caching.</b> A waiting request's hash chain is looked up when it is admitted; the hit,
  * capped so that at least one token is computed (logits need a fed token), becomes its starting
@@ -85,6 +89,7 @@ public final class StallFreeScheduler implements Scheduler {
     private final List<Request> waiting = new ArrayList<>();  // preempted first, then arrival order
     private long numAdmissions;
     private long numPreemptions;
+    private long numSteps;
 
     /**
      * @param nanoClock {@link System#nanoTime()} or a test clock, on the scale of the requests'
@@ -116,35 +121,36 @@ public final class StallFreeScheduler implements Scheduler {
         List<ScheduledSequence> sequences = new ArrayList<>();
         List<String> preemptedIds = new ArrayList<>();
 
-        // 1. running requests, oldest admission first: decodes and the next chunks of prefills
+        // 1. decodes of running requests, oldest admission first; they may preempt the newest
         int i = 0;
         while (i < running.size() && budget > 0) {
             Request r = running.get(i);
-            int numNew = Math.min(r.numTokens() - r.numComputedTokens(), budget);
-            if (numNew <= 0) {
-                i++;
+            if (r.numTokens() - r.numComputedTokens() != 1) {
+                i++; // a prefill (or recompute) in progress: pass 2
                 continue;
             }
-            boolean selfPreempted = false;
-            while (kv.allocateSlots(r.requestId(), numNew, r.blockHashes()) instanceof AllocationResult.NoFreeBlocks) {
-                Request victim = running.removeLast();
-                kv.free(victim.requestId());
-                victim.preempt();
-                waiting.addFirst(victim);
-                preemptedIds.add(victim.requestId());
-                numPreemptions++;
-                if (victim == r) {
-                    selfPreempted = true;
-                    break;
-                }
+            if (!allocateOrPreempt(r, 1, preemptedIds, false)) {
+                break; // r itself was the newest: it waits, and so does everything after it
             }
-            if (selfPreempted) {
-                break;
-            }
-            sequences.add(sequence(r, r.numComputedTokens(), numNew));
-            r.markScheduled(numNew, now);
-            budget -= numNew;
+            scheduleRunning(r, 1, now, sequences);
+            budget--;
             i++;
+        }
+
+        // 2. the next chunks of running prefills, in the budget the decodes left (Sarathi's stall-free
+        //    order: a long prompt never delays a decode); a chunk that lacks blocks preempts only
+        //    newer requests not yet scheduled in this step, otherwise it waits for the next step
+        for (int j = 0; j < running.size() && budget > 0; j++) {
+            Request r = running.get(j);
+            if (r.lastScheduledStep == numSteps) {
+                continue;
+            }
+            int numNew = Math.min(r.numTokens() - r.numComputedTokens(), budget);
+            if (numNew <= 0 || !allocateOrPreempt(r, numNew, preemptedIds, true)) {
+                continue;
+            }
+            scheduleRunning(r, numNew, now, sequences);
+            budget -= numNew;
         }
 
         // 2. waiting requests, best ranked first, while budget, sequences and blocks last
@@ -168,10 +174,43 @@ public final class StallFreeScheduler implements Scheduler {
                 r.admit(numHitTokens, numAdmissions++);
                 sequences.add(sequence(r, numHitTokens, numNew));
                 r.markScheduled(numNew, now);
+                r.lastScheduledStep = numSteps;
                 budget -= numNew;
             }
         }
+        numSteps++;
         return new SchedulerOutput(sequences, preemptedIds, config.maxNumBatchedTokens() - budget);
+    }
+
+    /**
+     * Reserves {@code numNew} slots for running request {@code r}, preempting the most recently admitted
+     * running requests while blocks are short. Victims are never requests already scheduled in this
+     * step; with {@code onlyNewer}, never {@code r} itself or anything admitted before it (then
+     * {@code r} just does not run this step). False when {@code r} got no slots.
+     */
+    private boolean allocateOrPreempt(Request r, int numNew, List<String> preemptedIds, boolean onlyNewer) {
+        while (kv.allocateSlots(r.requestId(), numNew, r.blockHashes()) instanceof AllocationResult.NoFreeBlocks) {
+            Request victim = running.getLast();
+            if (victim.lastScheduledStep == numSteps || (onlyNewer && victim.admissionSeq() <= r.admissionSeq())) {
+                return false;
+            }
+            running.removeLast();
+            kv.free(victim.requestId());
+            victim.preempt();
+            waiting.addFirst(victim);
+            preemptedIds.add(victim.requestId());
+            numPreemptions++;
+            if (victim == r) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void scheduleRunning(Request r, int numNew, long now, List<ScheduledSequence> sequences) {
+        sequences.add(sequence(r, r.numComputedTokens(), numNew));
+        r.markScheduled(numNew, now);
+        r.lastScheduledStep = numSteps;
     }
 
     /** Cached leading tokens of {@code r}, at most {@code numTokens - 1} rounded down to whole blocks. */
@@ -198,9 +237,7 @@ public final class StallFreeScheduler implements Scheduler {
             Request r = waiting.get(j);
             candidates[j] = new Candidate(r, j, r.isPreempted(), score(r, nowNanos));
         }
-        Arrays.sort(candidates, Comparator.comparing((Candidate c) -> !c.preempted())
-                .thenComparing(Candidate::score, Comparator.reverseOrder())
-                .thenComparingInt(Candidate::position));
+        Arrays.sort(candidates, CANDIDATE_ORDER);
         List<Request> ranked = new ArrayList<>(n);
         for (Candidate c : candidates) {
             ranked.add(c.request());
@@ -216,6 +253,15 @@ public final class StallFreeScheduler implements Scheduler {
 
     private record Candidate(Request request, int position, boolean preempted, double score) {
     }
+
+    /** Preempted first, then higher score, then earlier in the queue (FCFS). */
+    private static final Comparator<Candidate> CANDIDATE_ORDER = (a, b) -> {
+        if (a.preempted() != b.preempted()) {
+            return a.preempted() ? -1 : 1;
+        }
+        int byScore = Double.compare(b.score(), a.score());
+        return byScore != 0 ? byScore : Integer.compare(a.position(), b.position());
+    };
 
     @Override
     public Request finish(String requestId) {

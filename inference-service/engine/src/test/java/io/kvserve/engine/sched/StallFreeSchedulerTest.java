@@ -99,6 +99,16 @@ class StallFreeSchedulerTest {
             assertThat(continuing && seenAdmission).as("%s continues after an admission", s.requestId()).isFalse();
             seenAdmission |= !continuing;
         }
+        // and among them, decodes before the chunks of prefills still in progress
+        boolean seenChunk = false;
+        for (ScheduledSequence s : out.sequences()) {
+            if (!previouslyRunning.contains(s.requestId()) || out.preemptedIds().contains(s.requestId())) {
+                break;
+            }
+            boolean decode = s.numNewTokens() == 1 && s.samples();
+            assertThat(decode && seenChunk).as("decode of %s after a prefill chunk", s.requestId()).isFalse();
+            seenChunk |= !decode;
+        }
         previouslyRunning.clear();
         scheduler.running().forEach(r -> previouslyRunning.add(r.requestId()));
         int numFreeBlocks = kv.numFreeBlocks();
