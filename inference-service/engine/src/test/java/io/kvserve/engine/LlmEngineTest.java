@@ -218,6 +218,17 @@ class LlmEngineTest {
     }
 
     @Test
+    void ofText_tokenizesAsAPromptAndDecodesTheOutput() {
+        LlmEngine engine = engine(small().build());
+        EngineRequest request = EngineRequest.ofText("t", "hello world, once more", greedy(8), tokenizer);
+        assertThat(request.promptIds()).containsExactly(tokenizer.encode("hello world, once more",
+                Tokenizer.EncodeOptions.PROMPT));
+        Collector c = submit(engine, request);
+        assertThat(c.tokenIds()).containsExactly(reference(request.promptIds(), 8, false));
+        assertThat(c.text()).isEqualTo(tokenizer.decode(c.tokenIds(), true));
+    }
+
+    @Test
     void generate_defaultStopsAtEos_likeTheReference() {
         LlmEngine engine = engine(small().build());
         int[] p = prompt(9, 2);
