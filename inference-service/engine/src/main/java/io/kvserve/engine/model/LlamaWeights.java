@@ -178,6 +178,27 @@ public final class LlamaWeights implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Weight bytes one decode step reads from memory: every matrix once (the output head included,
+     * which is the embedding when tied), the embedding table not (one row per token), norms and
+     * biases. The floor of decode time is this over the memory bandwidth.
+     */
+    public long bytesReadPerToken() {
+        long bytes = bytes(output) + 4L * outputNorm.length;
+        for (int l = 0; l < config.numLayers(); l++) {
+            bytes += bytes(wq[l]) + bytes(wk[l]) + bytes(wv[l]) + bytes(wo[l]) + bytes(w1[l]) + bytes(w2[l]) + bytes(w3[l]);
+            bytes += 4L * (attnNorm[l].length + ffnNorm[l].length);
+            if (bq != null) {
+                bytes += 4L * (bq[l].length + bk[l].length + bv[l].length);
+            }
+        }
+        return bytes;
+    }
+
+    private static long bytes(WeightMatrix w) {
+        return w.numRows() * w.rowBytes();
+    }
+
     /** Decodes token {@code tokenId}'s embedding row (dim floats) into {@code dst[dstOffset..]}. */
     public void embedding(int tokenId, float[] dst, int dstOffset) {
         WeightMatrix e = tokenEmbeddings;

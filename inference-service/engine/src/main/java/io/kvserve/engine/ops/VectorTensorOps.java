@@ -69,6 +69,7 @@ public final class VectorTensorOps implements TensorOps {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final int TOKEN_TILE = 4;
+    private static final int ROW_TILE = 4;
 
     static {
         if (L < 4 || L > 16) {
@@ -81,7 +82,7 @@ public final class VectorTensorOps implements TensorOps {
     private final WorkerPool.RangeKernel matmulManyRows = this::matmulManyRows;
     private final WorkerPool.RangeKernel matmulSiluRows = this::matmulSiluRows;
     private final WorkerPool.RangeKernel attentionItems = this::attentionItems;
-    private float[][] rowScratch; // (numThreads, >= rowLength): one decoded weight row per thread
+    private final float[][][] rowScratch; // (numThreads, ROW_TILE, >= rowLength): decoded weight rows per thread
     private float[] ropeCos = new float[0]; // (headDim / 2): cos of the current token's angles
     private float[] ropeSin = new float[0]; // (headDim / 2)
 
@@ -117,7 +118,7 @@ public final class VectorTensorOps implements TensorOps {
     /** Ops on {@code numThreads} threads, the caller's included. */
     public VectorTensorOps(int numThreads) {
         this.pool = new WorkerPool(numThreads);
-        this.rowScratch = new float[numThreads][0];
+        this.rowScratch = new float[numThreads][ROW_TILE][0];
         this.attScores = new float[numThreads][0];
         this.kvRow = new float[numThreads][0];
     }
@@ -145,7 +146,7 @@ public final class VectorTensorOps implements TensorOps {
         this.numTokens = numTokens;
         this.out = out;
         try {
-            pool.parallelFor(w.numRows(), matmulRows);
+            pool.parallelFor(numTiles(w), matmulRows);
         } finally {
             this.w = null;
             this.x = null;
@@ -154,11 +155,11 @@ public final class VectorTensorOps implements TensorOps {
     }
 
     /**
-     * The rows of all matrices laid end to end and split over the threads as one range, so the
-     * threads meet at one barrier:
+     * The row tiles of all matrices laid end to end and split over the threads as one range, so
+     * the threads meet at one barrier:
      * <pre>
-     *   item  0 .. rows0-1 | rows0 .. rows0+rows1-1 | ...
-     *   row   ws[0] 0..    | ws[1] 0..              | ...
+     *   item  0 .. tiles0-1 | tiles0 .. tiles0+tiles1-1 | ...      tilesI = ceil(ws[i].numRows() / 4)
+     *   rows  ws[0] 0..     | ws[1] 0..                 | ...
      * </pre>
      */
     @Override
@@ -167,7 +168,7 @@ public final class VectorTensorOps implements TensorOps {
         for (int i = 0; i < ws.length; i++) {
             ScalarTensorOps.checkMatmul(ws[i], x, numTokens, outs[i]);
             growRowScratch(ws[i], numTokens);
-            numItems += ws[i].numRows();
+            numItems += numTiles(ws[i]);
         }
         if (numTokens == 0) {
             return;
@@ -205,7 +206,7 @@ public final class VectorTensorOps implements TensorOps {
         this.out = gate;
         this.up = up;
         try {
-            pool.parallelFor(w1.numRows(), matmulSiluRows);
+            pool.parallelFor(numTiles(w1), matmulSiluRows);
         } finally {
             this.w = null;
             this.w3 = null;
@@ -217,32 +218,47 @@ public final class VectorTensorOps implements TensorOps {
 
     private void growRowScratch(WeightMatrix w, int numTokens) {
         if (numTokens > 1 || w.type() == GgmlType.F16) {
-            for (int i = 0; i < rowScratch.length; i++) {
-                if (rowScratch[i].length < w.rowLength()) {
-                    rowScratch[i] = new float[w.rowLength()];
+            for (float[][] rows : rowScratch) {
+                for (int k = 0; k < ROW_TILE; k++) {
+                    if (rows[k].length < w.rowLength()) {
+                        rows[k] = new float[w.rowLength()];
+                    }
                 }
             }
         }
     }
 
-    private void matmulRows(int start, int end, int threadIndex) {
-        matmulRows(w, x, numTokens, out, start, end, threadIndex);
+    /**
+     * The threads split a matrix by tiles of {@link #ROW_TILE} rows, not by rows, so the kernel that
+     * computes a row (the 4x4 register tile or the one-row remainder) does not depend on the thread
+     * count, and neither do the result's bits.
+     */
+    private static int numTiles(WeightMatrix w) {
+        return (w.numRows() + ROW_TILE - 1) / ROW_TILE;
     }
 
-    private void matmulManyRows(int start, int end, int threadIndex) {
+    private void matmulRows(int startTile, int endTile, int threadIndex) {
+        matmulRows(w, x, numTokens, out, startTile * ROW_TILE, Math.min(endTile * ROW_TILE, w.numRows()), threadIndex);
+    }
+
+    /** Tiles of all matrices laid end to end: {@code ws[0]}'s, then {@code ws[1]}'s, ... */
+    private void matmulManyRows(int startTile, int endTile, int threadIndex) {
         int first = 0;
-        for (int i = 0; i < ws.length && start < end; i++) {
-            int numRows = ws[i].numRows();
-            int from = Math.max(start, first);
-            int to = Math.min(end, first + numRows);
+        for (int i = 0; i < ws.length && startTile < endTile; i++) {
+            int numTiles = numTiles(ws[i]);
+            int from = Math.max(startTile, first);
+            int to = Math.min(endTile, first + numTiles);
             if (from < to) {
-                matmulRows(ws[i], x, numTokens, outs[i], from - first, to - first, threadIndex);
+                matmulRows(ws[i], x, numTokens, outs[i], (from - first) * ROW_TILE,
+                        Math.min((to - first) * ROW_TILE, ws[i].numRows()), threadIndex);
             }
-            first += numRows;
+            first += numTiles;
         }
     }
 
-    private void matmulSiluRows(int start, int end, int threadIndex) {
+    private void matmulSiluRows(int startTile, int endTile, int threadIndex) {
+        int start = startTile * ROW_TILE;
+        int end = Math.min(endTile * ROW_TILE, w.numRows());
         matmulRows(w, x, numTokens, out, start, end, threadIndex);
         matmulRows(w3, x, numTokens, up, start, end, threadIndex);
         int numRows = w.numRows();
@@ -262,9 +278,27 @@ public final class VectorTensorOps implements TensorOps {
             }
             return;
         }
-        float[] row = rowScratch[threadIndex];
+        float[][] rows = rowScratch[threadIndex]; // (ROW_TILE, >= n): decoded weight rows
         int numRows = w.numRows();
-        for (int r = start; r < end; r++) {
+        int r = start;
+        if (numTokens > 1) {
+            for (; r + ROW_TILE <= end; r += ROW_TILE) {
+                for (int k = 0; k < ROW_TILE; k++) {
+                    decodeRow(type, data, (r + k) * rowBytes, rows[k], n);
+                }
+                int t = 0;
+                for (; t + TOKEN_TILE <= numTokens; t += TOKEN_TILE) {
+                    tile4x4(rows[0], rows[1], rows[2], rows[3], n, x, t * n, out, t * numRows + r, numRows);
+                }
+                for (; t < numTokens; t++) {
+                    for (int k = 0; k < ROW_TILE; k++) {
+                        out[t * numRows + r + k] = dot(rows[k], x, t * n, n);
+                    }
+                }
+            }
+        }
+        float[] row = rows[0];
+        for (; r < end; r++) {
             decodeRow(type, data, r * rowBytes, row, n);
             int t = 0;
             for (; t + TOKEN_TILE <= numTokens; t += TOKEN_TILE) {
@@ -274,6 +308,82 @@ public final class VectorTensorOps implements TensorOps {
                 out[t * numRows + r] = dot(row, x, t * n, n);
             }
         }
+    }
+
+    /**
+     * The register tile of the batched matmul: 4 decoded weight rows against 4 tokens, 16
+     * accumulators, so each step loads 8 vectors for 16 FMAs (a 1-row x 4-token dot loads 5 for 4).
+     * <pre>
+     *   rows r0..r3 (n each)                 x (tokens, n) from xOffset
+     *   out[outOffset + j * outStride + k] = r_k . x[t + j]    j, k in 0..3; outOffset = t * stride + r
+     * </pre>
+     */
+    static void tile4x4(float[] r0, float[] r1, float[] r2, float[] r3, int n, float[] x, int xOffset, float[] out, int outOffset, int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int x1 = xOffset + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector w0 = FloatVector.fromArray(F, r0, i);
+            FloatVector w1 = FloatVector.fromArray(F, r1, i);
+            FloatVector w2 = FloatVector.fromArray(F, r2, i);
+            FloatVector w3 = FloatVector.fromArray(F, r3, i);
+            FloatVector v = FloatVector.fromArray(F, x, xOffset + i);
+            a00 = w0.fma(v, a00);
+            a10 = w1.fma(v, a10);
+            a20 = w2.fma(v, a20);
+            a30 = w3.fma(v, a30);
+            v = FloatVector.fromArray(F, x, x1 + i);
+            a01 = w0.fma(v, a01);
+            a11 = w1.fma(v, a11);
+            a21 = w2.fma(v, a21);
+            a31 = w3.fma(v, a31);
+            v = FloatVector.fromArray(F, x, x2 + i);
+            a02 = w0.fma(v, a02);
+            a12 = w1.fma(v, a12);
+            a22 = w2.fma(v, a22);
+            a32 = w3.fma(v, a32);
+            v = FloatVector.fromArray(F, x, x3 + i);
+            a03 = w0.fma(v, a03);
+            a13 = w1.fma(v, a13);
+            a23 = w2.fma(v, a23);
+            a33 = w3.fma(v, a33);
+        }
+        int o1 = outOffset + outStride;
+        int o2 = o1 + outStride;
+        int o3 = o2 + outStride;
+        out[outOffset] = tail(a00.reduceLanes(VectorOperators.ADD), r0, x, xOffset, i, n);
+        out[outOffset + 1] = tail(a10.reduceLanes(VectorOperators.ADD), r1, x, xOffset, i, n);
+        out[outOffset + 2] = tail(a20.reduceLanes(VectorOperators.ADD), r2, x, xOffset, i, n);
+        out[outOffset + 3] = tail(a30.reduceLanes(VectorOperators.ADD), r3, x, xOffset, i, n);
+        out[o1] = tail(a01.reduceLanes(VectorOperators.ADD), r0, x, x1, i, n);
+        out[o1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), r1, x, x1, i, n);
+        out[o1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), r2, x, x1, i, n);
+        out[o1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), r3, x, x1, i, n);
+        out[o2] = tail(a02.reduceLanes(VectorOperators.ADD), r0, x, x2, i, n);
+        out[o2 + 1] = tail(a12.reduceLanes(VectorOperators.ADD), r1, x, x2, i, n);
+        out[o2 + 2] = tail(a22.reduceLanes(VectorOperators.ADD), r2, x, x2, i, n);
+        out[o2 + 3] = tail(a32.reduceLanes(VectorOperators.ADD), r3, x, x2, i, n);
+        out[o3] = tail(a03.reduceLanes(VectorOperators.ADD), r0, x, x3, i, n);
+        out[o3 + 1] = tail(a13.reduceLanes(VectorOperators.ADD), r1, x, x3, i, n);
+        out[o3 + 2] = tail(a23.reduceLanes(VectorOperators.ADD), r2, x, x3, i, n);
+        out[o3 + 3] = tail(a33.reduceLanes(VectorOperators.ADD), r3, x, x3, i, n);
+    }
+
+    /**
+     * Adds the scalar rest {@code i..n-1} of a dot product to the vector part's sum, in the order
+     * {@link #dot4} adds it, so a row gives the same bits whichever kernel computes it (the thread
+     * split decides that).
+     */
+    private static float tail(float sum, float[] a, float[] x, int xOffset, int i, int n) {
+        for (; i < n; i++) {
+            sum += a[i] * x[xOffset + i];
+        }
+        return sum;
     }
 
     /** One row against one token, decoding in registers; F16 goes through {@link #decodeRow} instead. */
