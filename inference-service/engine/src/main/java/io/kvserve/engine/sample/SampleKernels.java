@@ -1,5 +1,6 @@
 package io.kvserve.engine.sample;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -27,11 +28,21 @@ final class SampleKernels {
     /** The largest of {@code x[offset .. offset + n)}; -inf when n is 0. */
     static float max(float[] x, int offset, int n) {
         int i = 0;
-        FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int bound = F.loopBound(n); i < bound; i += L) {
-            maxV = maxV.max(FloatVector.fromArray(F, x, offset + i));
+        // four accumulators: one chain would wait out the max latency on every vector
+        FloatVector max0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        FloatVector max1 = max0;
+        FloatVector max2 = max0;
+        FloatVector max3 = max0;
+        for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+            max0 = max0.max(FloatVector.fromArray(F, x, offset + i));
+            max1 = max1.max(FloatVector.fromArray(F, x, offset + i + L));
+            max2 = max2.max(FloatVector.fromArray(F, x, offset + i + 2 * L));
+            max3 = max3.max(FloatVector.fromArray(F, x, offset + i + 3 * L));
         }
-        float max = maxV.reduceLanes(VectorOperators.MAX);
+        for (int bound = F.loopBound(n); i < bound; i += L) {
+            max0 = max0.max(FloatVector.fromArray(F, x, offset + i));
+        }
+        float max = max0.max(max1).max(max2).max(max3).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             max = Math.max(max, x[offset + i]);
         }
@@ -105,11 +116,14 @@ final class SampleKernels {
      * double. Dividing the difference rather than each logit is vLLM's {@code logits / T} followed by a
      * max-shifted softmax, up to rounding.
      */
-    static double expScaled(float[] x, int offset, int n, float max, float temperature, float[] weights) {
+    static double expScaled(float[] x, int offset, int n, float max, float temperature, float[] weights,
+            double[] blockSums) {
+        Arrays.fill(blockSums, 0, numBlocks(n), 0);
         double sum = 0;
         int i = 0;
         int bound = F.loopBound(n);
         while (i < bound) {
+            int block = i / BLOCK;
             int blockEnd = Math.min(bound, i + BLOCK);
             FloatVector sumV = FloatVector.zero(F);
             for (; i < blockEnd; i += L) {
@@ -118,14 +132,56 @@ final class SampleKernels {
                 w.intoArray(weights, i);
                 sumV = sumV.add(w);
             }
-            sum += sumV.reduceLanes(VectorOperators.ADD);
+            float blockSum = sumV.reduceLanes(VectorOperators.ADD);
+            blockSums[block] = blockSum;
+            sum += blockSum;
         }
         for (; i < n; i++) {
             float w = (float) Math.exp((x[offset + i] - max) / temperature);
             weights[i] = w;
+            blockSums[i / BLOCK] += w;
             sum += w;
         }
         return sum;
+    }
+
+    /** The number of {@value #BLOCK}-element blocks covering n elements. */
+    static int numBlocks(int n) {
+        return (n + BLOCK - 1) / BLOCK;
+    }
+
+    /**
+     * The token a draw {@code u} in [0, mass) lands on, walking the block sums that
+     * {@link #expScaled} left and then one block: the first i whose cumulative weight exceeds u,
+     * skipping zero weights; the last positive weight when rounding leaves u at the very end.
+     */
+    static int drawBlocked(float[] weights, int n, double[] blockSums, double u) {
+        int numBlocks = numBlocks(n);
+        double cumulative = 0;
+        int block = 0;
+        while (block < numBlocks - 1 && cumulative + blockSums[block] <= u) {
+            cumulative += blockSums[block++];
+        }
+        int lastPositive = -1;
+        for (int i = block * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
+            float w = weights[i];
+            if (w > 0) {
+                cumulative += w;
+                lastPositive = i;
+                if (u < cumulative) {
+                    return i;
+                }
+            }
+        }
+        if (lastPositive >= 0) {
+            return lastPositive;
+        }
+        for (int i = n - 1; i >= 0; i--) { // u at the end and this block all zero: rounding only
+            if (weights[i] > 0) {
+                return i;
+            }
+        }
+        return 0;
     }
 
     static double expScaledScalar(float[] x, int offset, int n, float max, float temperature, float[] weights) {

@@ -47,8 +47,8 @@ import java.util.SplittableRandom;
  *   <li>bias, min_tokens, penalties: O(number of biased / masked / distinct seen tokens), not O(V):
  *       seen tokens are kept as a list of ids beside a mask;</li>
  *   <li>greedy: one O(V) argmax, no allocation beyond the returned {@link SampledToken};</li>
- *   <li>random: O(V) max, softmax weights {@code exp((logit - max) / T)} (Vector API, {@link SampleKernels})
- *       and draw. Top-k finds the k-th largest logit with a
+ *   <li>random: O(V) max and softmax weights {@code exp((logit - max) / T)} (Vector API,
+ *       {@link SampleKernels}), an O(V / 1024 + 1024) draw. Top-k finds the k-th largest logit with a
  *       size-k min-heap, O(V log k) worst and close to O(V) in practice (most logits lose one
  *       comparison with the root). Top-p does not sort the row: one pass files the weights into 2048
  *       buckets by their leading float bits (exponent and 3 mantissa bits, so buckets are 1/8 octave
@@ -59,10 +59,17 @@ import java.util.SplittableRandom;
  *   <li>logprobs: an O(V) copy of the raw row, an O(V) log-sum-exp (one vector {@code exp} per token)
  *       and an insertion top-N, O(V) in practice and O(V N) at worst, N &lt;= 20.</li>
  * </ul>
- * Measured on this project's 2-core dev machine, V = 128256, per token including a 128k-float row
- * copy (an ad-hoc loop of 3000 tokens after 3000 of warm-up, not a JMH benchmark): greedy 40 us,
- * T = 1 about 115 us, T = 1 with top-p 0.9 on a flat (Gaussian, sd 2.5) row about 410 us, greedy with
- * 5 logprobs about 165 us. Scalar {@code Math.exp} had T = 1 at 684 us.
+ * Measured on this project's shared 2-core dev machine, V = 128256, per token including the caller's
+ * 128k-float row copy (10 us): best of 10 x 300 tokens in thread CPU time after 3000 of warm-up, an
+ * ad-hoc loop, not a JMH benchmark; rows Gaussian with sd 2.5, so top-p keeps about 14k tokens:
+ * <pre>
+ *   greedy                     22 us    T = 1, top-k 50                25 us
+ *   greedy, 3 penalties        22 us    T = 1, top-p 0.9              330 us
+ *   T = 1                      59 us    greedy, 5 logprobs             74 us
+ * </pre>
+ * (scalar {@code Math.exp} and a linear draw had T = 1 at 684 us, top-p 0.9 at 978 us). The draw over
+ * all tokens walks per-1024-token block sums and then one block. Top-p's remaining cost is the
+ * bucket pass and the gather over V.
  * Scratch arrays are allocated once, in the constructor, and only those the parameters need: a greedy
  * request without penalties or logprobs holds none.
  *
@@ -119,6 +126,7 @@ public final class SequenceSampler {
     private final float[] kthHeap;      // (topK) min-heap of the k largest logits; null unless 0 < topK < vocabSize
     private final long[] sortKeys;      // (vocabSize) weightBits << 32 | ~tokenId; null unless topP < 1
     private final double[] bucketMass;  // (NUM_BUCKETS) weight mass per bucket; null unless topP < 1
+    private final double[] blockSums;   // (ceil(vocabSize / SampleKernels.BLOCK)) weight mass per block of ids
 
     // logprobs; null unless requested
     private final float[] rawLogits;    // (vocabSize) the row as it came in
@@ -188,12 +196,14 @@ public final class SequenceSampler {
             kthHeap = null;
             sortKeys = null;
             bucketMass = null;
+            blockSums = null;
         } else {
             candidateIds = new int[vocabSize];
             weights = new float[vocabSize];
             kthHeap = params.topK() > 0 && params.topK() < vocabSize ? new float[params.topK()] : null;
             sortKeys = params.topP() < 1 ? new long[vocabSize] : null;
             bucketMass = params.topP() < 1 ? new double[NUM_BUCKETS] : null;
+            blockSums = new double[SampleKernels.numBlocks(vocabSize)];
         }
 
         if (params.logprobs() >= 0) {
@@ -340,7 +350,7 @@ public final class SequenceSampler {
             numCandidates = n;
             max = SampleKernels.max(logits, offset, n);
             mass = max == Float.NEGATIVE_INFINITY ? 0
-                    : SampleKernels.expScaled(logits, offset, n, max, temperature, weights);
+                    : SampleKernels.expScaled(logits, offset, n, max, temperature, weights, blockSums);
         }
         if (max == Float.NEGATIVE_INFINITY) {
             // everything banned (bias -100 cannot do it, -inf from the model or min_tokens can): take the
@@ -375,6 +385,9 @@ public final class SequenceSampler {
         }
 
         double u = random.nextDouble() * mass;
+        if (allTokens) {
+            return SampleKernels.drawBlocked(weights, n, blockSums, u);
+        }
         double cumulative = 0;
         int lastPositive = -1;
         for (int j = 0; j < numCandidates; j++) {
@@ -389,7 +402,7 @@ public final class SequenceSampler {
         }
         // lastPositive stays -1 only when no weight is positive, which max > -inf rules out; ending the
         // loop without a break means u was within rounding of the total mass
-        return allTokens ? lastPositive : candidateIds[lastPositive];
+        return candidateIds[lastPositive];
     }
 
     /**

@@ -45,9 +45,11 @@ class SampleKernelsTest {
         float max = SampleKernels.max(x, 3, n);
         float[] expected = new float[n];
         float[] actual = new float[n];
+        double[] blockSums = new double[SampleKernels.numBlocks(n)];
         double expectedSum = SampleKernels.expScaledScalar(x, 3, n, max, 0.7f, expected);
-        double actualSum = SampleKernels.expScaled(x, 3, n, max, 0.7f, actual);
+        double actualSum = SampleKernels.expScaled(x, 3, n, max, 0.7f, actual, blockSums);
         assertThat(actualSum).isCloseTo(expectedSum, within(expectedSum * 1e-6));
+        assertThat(java.util.Arrays.stream(blockSums).sum()).isCloseTo(actualSum, within(actualSum * 1e-12));
         for (int i = 0; i < n; i++) {
             assertThat(actual[i]).as("element %d", i).isCloseTo(expected[i], within(Math.ulp(expected[i]) * 2));
         }
@@ -86,5 +88,33 @@ class SampleKernelsTest {
             assertThat(SampleKernels.nextAbove(x, 3, from, n, 5f)).isEqualTo(expectedAbove);
             assertThat(SampleKernels.nextAtLeast(x, 3, from, n, 5f)).isEqualTo(expectedAtLeast);
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 1023, 1024, 1025, 4099, 128_256})
+    void drawBlocked_anyDraw_equalsLinearScanUpToRounding(int n) {
+        float[] x = row(n, n + 2);
+        float max = SampleKernels.max(x, 3, n);
+        float[] weights = new float[n];
+        double[] blockSums = new double[SampleKernels.numBlocks(n)];
+        double mass = SampleKernels.expScaled(x, 3, n, max, 1f, weights, blockSums);
+        Random random = new Random(5);
+        for (int draw = 0; draw < 200; draw++) {
+            double u = random.nextDouble() * mass;
+            int expected = n - 1;
+            double cumulative = 0;
+            for (int i = 0; i < n; i++) {
+                cumulative += weights[i];
+                if (u < cumulative) {
+                    expected = i;
+                    break;
+                }
+            }
+            int actual = SampleKernels.drawBlocked(weights, n, blockSums, u);
+            // block sums round differently from the running sum: a draw within 1e-6 of a boundary may
+            // land on the neighbour
+            assertThat(actual).isBetween(expected - 1, expected + 1);
+        }
+        assertThat(SampleKernels.drawBlocked(weights, n, blockSums, mass)).isEqualTo(n - 1);
     }
 }
