@@ -432,16 +432,23 @@ class LlmEngineTest {
                 .isInstanceOf(InvalidRequestException.class).hasMessageContaining("already in use");
         // 40 blocks = 640 slots, but maxModelLen 256 caps max_tokens: accepted, ends with LENGTH at 256 tokens
         Collector capped = submit(engine, EngineRequest.of("capped", p, greedy(10_000)));
-        submit(engine, EngineRequest.of("queued", p, greedy(2)));
+        Collector queued = submit(engine, EngineRequest.of("queued", p, greedy(2)));
         assertThatThrownBy(() -> engine.submit(EngineRequest.of("too-many", p, greedy(2)), new Collector()))
                 .isInstanceOf(QueueFullException.class);
         rejectionsDone.countDown();
+        engine.abort("queued"); // a waiting request: aborted before it ran, its queue place is given back
+        RequestOutput abortedWhileWaiting = queued.await();
+        assertThat(abortedWhileWaiting.finishReason()).isEqualTo(FinishReason.ABORT);
+        assertThat(abortedWhileWaiting.usage().completionTokens()).isZero();
+        assertThat(abortedWhileWaiting.timings().firstScheduledNanos()).isEqualTo(-1);
+        Collector later = submit(engine, EngineRequest.of("later", p, greedy(2)));
 
         assertThat(running.tokenIds()).containsExactly(reference(p, 120, false));
         assertThat(running.await().finishReason()).isEqualTo(FinishReason.LENGTH);
         RequestOutput cappedLast = capped.await();
         assertThat(cappedLast.finishReason()).isEqualTo(FinishReason.LENGTH);
         assertThat(cappedLast.usage().completionTokens()).isEqualTo(256 - 12);
+        assertThat(later.await().finishReason()).isEqualTo(FinishReason.LENGTH);
     }
 
     @Test

@@ -380,6 +380,22 @@ class StallFreeSchedulerTest {
     }
 
     @Test
+    void rank_onlyTheOldestCandidatesAreExamined() {
+        kv = new KvCacheManager(new BlockPool(64, true, KvEventListener.NONE), BLOCK_SIZE);
+        scheduler = new StallFreeScheduler(new SchedulerConfig(256, 4, 4096, 10, 2), kv, clock::get);
+        int[] shared = prompt(64, 3);
+        add("warm", shared, 1);
+        complete(scheduler.schedule());
+
+        add("old1", prompt(64, 77), 1);
+        add("old2", prompt(64, 78), 1);
+        add("hit", shared.clone(), 1); // a full hit, but third in line: outside the window of 2
+        assertThat(scheduler.rankedWaitingIds()).containsExactly("old1", "old2", "hit");
+        scheduler.finish("old1");
+        assertThat(scheduler.rankedWaitingIds()).containsExactly("hit", "old2");
+    }
+
+    @Test
     void rank_preempted_comesBeforeEverything() {
         setUpCounted(4, 64, 4, 10);
         add("a", prompt(20, 1), 40);
