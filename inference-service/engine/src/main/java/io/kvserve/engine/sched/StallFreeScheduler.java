@@ -2,6 +2,7 @@ package io.kvserve.engine.sched;
 
 import io.kvserve.engine.kv.AllocationResult;
 import io.kvserve.engine.kv.KvCacheManager;
+import io.kvserve.engine.kv.PrefixHit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -159,7 +160,9 @@ public final class StallFreeScheduler implements Scheduler {
                 if (budget == 0 || running.size() >= config.maxNumSeqs()) {
                     break;
                 }
-                int numHitTokens = cappedHitTokens(r);
+                PrefixHit hit = kv.findCachedPrefix(r.blockHashes());
+                int numHitBlocks = Math.min(hit.numBlocks(), (r.numTokens() - 1) / blockSize);
+                int numHitTokens = numHitBlocks * blockSize;
                 int numNew = Math.min(r.numTokens() - numHitTokens, budget);
                 AllocationResult result = kv.allocateSlots(r.requestId(), numHitTokens + numNew, r.blockHashes());
                 if (!(result instanceof AllocationResult.Allocated allocated)) {
@@ -169,6 +172,8 @@ public final class StallFreeScheduler implements Scheduler {
                     throw new IllegalStateException("prefix hit of " + r.requestId() + " changed between lookup ("
                             + numHitTokens + " tokens) and allocation (" + allocated.numCachedTokens() + ")");
                 }
+                r.appendBlockIds(hit.blockIds().subList(0, numHitBlocks));
+                r.appendBlockIds(allocated.newBlockIds());
                 waiting.remove(r);
                 running.add(r);
                 r.admit(numHitTokens, numAdmissions++);
@@ -189,7 +194,8 @@ public final class StallFreeScheduler implements Scheduler {
      * {@code r} just does not run this step). False when {@code r} got no slots.
      */
     private boolean allocateOrPreempt(Request r, int numNew, List<String> preemptedIds, boolean onlyNewer) {
-        while (kv.allocateSlots(r.requestId(), numNew, r.blockHashes()) instanceof AllocationResult.NoFreeBlocks) {
+        AllocationResult result;
+        while ((result = kv.allocateSlots(r.requestId(), numNew, r.blockHashes())) instanceof AllocationResult.NoFreeBlocks) {
             Request victim = running.getLast();
             if (victim.lastScheduledStep == numSteps || (onlyNewer && victim.admissionSeq() <= r.admissionSeq())) {
                 return false;
@@ -204,6 +210,7 @@ public final class StallFreeScheduler implements Scheduler {
                 return false;
             }
         }
+        r.appendBlockIds(((AllocationResult.Allocated) result).newBlockIds());
         return true;
     }
 
@@ -213,19 +220,8 @@ public final class StallFreeScheduler implements Scheduler {
         r.lastScheduledStep = numSteps;
     }
 
-    /** Cached leading tokens of {@code r}, at most {@code numTokens - 1} rounded down to whole blocks. */
-    private int cappedHitTokens(Request r) {
-        int numHitBlocks = kv.findCachedPrefix(r.blockHashes()).numBlocks();
-        return Math.min(numHitBlocks, (r.numTokens() - 1) / blockSize) * blockSize;
-    }
-
-    private ScheduledSequence sequence(Request r, int startPosition, int numNew) {
-        List<Integer> table = kv.blockTable(r.requestId());
-        int[] blockTable = new int[table.size()];
-        for (int b = 0; b < blockTable.length; b++) {
-            blockTable[b] = table.get(b);
-        }
-        return new ScheduledSequence(r.requestId(), r.tokenIds(startPosition, numNew), startPosition, blockTable,
+    private static ScheduledSequence sequence(Request r, int startPosition, int numNew) {
+        return new ScheduledSequence(r.requestId(), r.tokenIds(startPosition, numNew), startPosition, r.blockTable(),
                 startPosition + numNew == r.numTokens());
     }
 

@@ -115,6 +115,8 @@ class StallFreeSchedulerTest {
         Set<Integer> held = new HashSet<>();
         for (Request r : scheduler.running()) {
             held.addAll(kv.blockTable(r.requestId()));
+            assertThat(r.blockTable()).as("%s's mirrored block table", r.requestId())
+                    .containsExactly(kv.blockTable(r.requestId()).stream().mapToInt(Integer::intValue).toArray());
         }
         assertThat(numFreeBlocks + held.size()).as("free + held = total").isEqualTo(blockCount());
     }
