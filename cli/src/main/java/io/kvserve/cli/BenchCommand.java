@@ -134,32 +134,35 @@ final class BenchCommand implements Callable<Integer> {
             bytesPerToken = weights.bytesReadPerToken();
             int maxSeqs = Arrays.stream(seqCounts).max().orElse(1);
             int blockSize = 16;
-            int maxPositions = Math.max(numPrompt, numGen + (seqCounts.length > 0 ? batchPrompt : 0));
+            int batchPositions = seqCounts.length > 0 ? batchPrompt + numGen : 0;
+            int maxPositions = Math.max(Math.max(numPrompt, numGen), batchPositions);
             check(maxPositions <= config.contextLength(), "the tests need " + maxPositions
                     + " positions, the model's context is " + config.contextLength());
-            int blocksPerSeq = ceilDiv(Math.max(1, maxPositions), blockSize);
-            PagedKvCache cache = new PagedKvCache(config, blocksPerSeq * maxSeqs, blockSize, dtype);
+            // the cache holds what the largest test needs: one sequence of max(p, n) positions, or
+            // maxSeqs sequences of batchPrompt + n (llama-bench sizes its context per test the same way)
+            int[] singleTable = blockRange(0, ceilDiv(Math.max(1, Math.max(numPrompt, numGen)), blockSize));
+            int blocksPerSeq = ceilDiv(Math.max(1, batchPositions), blockSize);
+            int[][] tables = new int[maxSeqs][];
+            for (int s = 0; s < maxSeqs; s++) {
+                tables[s] = blockRange(s * blocksPerSeq, blocksPerSeq);
+            }
+            int numBlocks = Math.max(singleTable.length, seqCounts.length > 0 ? maxSeqs * blocksPerSeq : 0);
+            PagedKvCache cache = new PagedKvCache(config, numBlocks, blockSize, dtype);
             int maxBatchTokens = Math.max(1, Math.max(Math.min(ubatch, Math.max(numPrompt, batchPrompt)), maxSeqs));
             LlamaModel llama = new LlamaModel(weights, ops, cache, maxBatchTokens);
-            int[][] tables = new int[maxSeqs][blocksPerSeq];
-            for (int s = 0; s < maxSeqs; s++) {
-                for (int b = 0; b < blocksPerSeq; b++) {
-                    tables[s][b] = s * blocksPerSeq + b;
-                }
-            }
             float[] logits = new float[maxSeqs * config.vocabSize()]; // (maxSeqs, vocab): one row per sequence
             Random random = new Random(42);
             int vocab = config.vocabSize();
 
             if (numPrompt > 0) {
                 results.add(run("pp" + numPrompt, numPrompt, 0, 1, () -> {
-                    prefill(llama, tables[0], randomIds(random, numPrompt, vocab), 0, logits);
+                    prefill(llama, singleTable, randomIds(random, numPrompt, vocab), 0, logits);
                     return numPrompt;
                 }));
             }
             if (numGen > 0) {
                 results.add(run("tg" + numGen, 0, numGen, 1, () -> {
-                    decode(llama, tables, 1, 0, numGen, random, vocab, logits);
+                    decode(llama, new int[][] {singleTable}, 1, 0, numGen, random, vocab, logits);
                     return numGen;
                 }));
                 for (int numSeqs : seqCounts) {
@@ -316,6 +319,12 @@ final class BenchCommand implements Callable<Integer> {
         if (!condition) {
             throw new IllegalArgumentException(message);
         }
+    }
+
+    private static int[] blockRange(int first, int count) {
+        int[] ids = new int[count];
+        Arrays.setAll(ids, i -> first + i);
+        return ids;
     }
 
     private static int ceilDiv(int a, int b) {

@@ -83,8 +83,11 @@ public final class VectorTensorOps implements TensorOps {
     private final WorkerPool.RangeKernel matmulSiluRows = this::matmulSiluRows;
     private final WorkerPool.RangeKernel attentionItems = this::attentionItems;
     private final float[][][] rowScratch; // (numThreads, ROW_TILE, >= rowLength): decoded weight rows per thread
-    private float[] ropeCos = new float[0]; // (headDim / 2): cos of the current token's angles
-    private float[] ropeSin = new float[0]; // (headDim / 2)
+    private float[] ropeCos = new float[0]; // (numTokens, headDim / 2): cos of each token's angles
+    private float[] ropeSin = new float[0]; // (numTokens, headDim / 2)
+    private int[] ropePositions = new int[0]; // (numTokens): the positions ropeCos/ropeSin hold
+    private int ropeNumTokens = -1;
+    private RopeFrequencies ropeFreqs;
 
     // the current matmul, published to workers by WorkerPool.parallelFor
     private WeightMatrix w;
@@ -922,25 +925,39 @@ public final class VectorTensorOps implements TensorOps {
 
     /**
      * Angles in double for each token (shared by its heads), then a scalar rotation: RoPE is
-     * O(numTokens * numHeads * headDim), noise next to the matmuls.
+     * O(numTokens * numHeads * headDim), noise next to the matmuls. The cos/sin table is kept for the
+     * next call when the positions repeat: a forward pass rotates q and k of every layer at the same
+     * positions (2 * numLayers calls), so the angles are computed once per pass.
      */
     @Override
     public void rope(float[] x, int numTokens, int numHeads, int headDim, int[] positions, RopeFrequencies freqs,
                      RopeLayout layout) {
         int half = headDim / 2;
-        if (ropeCos.length < half) {
-            ropeCos = new float[half];
-            ropeSin = new float[half];
+        if (freqs != ropeFreqs || numTokens != ropeNumTokens
+                || !Arrays.equals(positions, 0, numTokens, ropePositions, 0, numTokens)) {
+            if (ropeCos.length < numTokens * half) {
+                ropeCos = new float[numTokens * half];
+                ropeSin = new float[numTokens * half];
+            }
+            if (ropePositions.length < numTokens) {
+                ropePositions = new int[numTokens];
+            }
+            for (int t = 0; t < numTokens; t++) {
+                for (int i = 0; i < half; i++) {
+                    double angle = (double) positions[t] * freqs.inverseFrequency(i);
+                    ropeCos[t * half + i] = (float) Math.cos(angle);
+                    ropeSin[t * half + i] = (float) Math.sin(angle);
+                }
+            }
+            System.arraycopy(positions, 0, ropePositions, 0, numTokens);
+            ropeNumTokens = numTokens;
+            ropeFreqs = freqs;
         }
         float[] cos = ropeCos;
         float[] sin = ropeSin;
         boolean interleaved = layout == RopeLayout.INTERLEAVED_PAIRS;
         for (int t = 0; t < numTokens; t++) {
-            for (int i = 0; i < half; i++) {
-                double angle = (double) positions[t] * freqs.inverseFrequency(i);
-                cos[i] = (float) Math.cos(angle);
-                sin[i] = (float) Math.sin(angle);
-            }
+            int angles = t * half;
             for (int h = 0; h < numHeads; h++) {
                 int base = (t * numHeads + h) * headDim;
                 for (int i = 0; i < half; i++) {
@@ -948,8 +965,8 @@ public final class VectorTensorOps implements TensorOps {
                     int b = interleaved ? a + 1 : a + half;
                     float x0 = x[a];
                     float x1 = x[b];
-                    x[a] = x0 * cos[i] - x1 * sin[i];
-                    x[b] = x0 * sin[i] + x1 * cos[i];
+                    x[a] = x0 * cos[angles + i] - x1 * sin[angles + i];
+                    x[b] = x0 * sin[angles + i] + x1 * cos[angles + i];
                 }
             }
         }
