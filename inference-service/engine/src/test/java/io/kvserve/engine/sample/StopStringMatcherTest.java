@@ -71,7 +71,53 @@ class StopStringMatcherTest {
 
         StopStringMatcher reversed = new StopStringMatcher(List.of("cd", "abcde"));
         assertThat(reversed.push("xabc")).isEqualTo(emit("x")); // "abc" could still become "abcde"
-        assertThat(reversed.push("d")).isEqualTo(stop("ab"));   // "cd" completes and "abcde" cannot start earlier
+        assertThat(reversed.push("d")).isEqualTo(stop("ab"));   // "cd" completes first
+        assertThat(new StopStringMatcher(List.of("cd", "abcde")).push("xabcde")).isEqualTo(stop("xab")); // any cut
+    }
+
+    @Test
+    void push_twoStopsCompleteOnSameChar_longerOneWins() {
+        assertThat(new StopStringMatcher(List.of("bc", "abc")).push("xabcy")).isEqualTo(stop("x"));
+    }
+
+    @Test
+    void push_randomTextsAndCuts_equalsFirstCompletionReference() {
+        java.util.Random random = new java.util.Random(17);
+        List<String> stops = List.of("abc", "bca", "aab", "cc", "abab");
+        for (int trial = 0; trial < 2000; trial++) {
+            StringBuilder text = new StringBuilder();
+            for (int i = 0, n = random.nextInt(25); i < n; i++) {
+                text.append((char) ('a' + random.nextInt(3)));
+            }
+            String expected = null;
+            for (int end = 1; end <= text.length() && expected == null; end++) {
+                int longest = -1;
+                for (String stop : stops) {
+                    int start = end - stop.length();
+                    if (start >= 0 && text.substring(start, end).equals(stop)) {
+                        longest = Math.max(longest, stop.length());
+                    }
+                }
+                if (longest >= 0) {
+                    expected = text.substring(0, end - longest);
+                }
+            }
+            StopStringMatcher matcher = new StopStringMatcher(stops);
+            StringBuilder out = new StringBuilder();
+            boolean stopped = false;
+            for (int i = 0; i < text.length() && !stopped; ) {
+                int next = Math.min(text.length(), i + 1 + random.nextInt(4));
+                StopStringMatcher.Result result = matcher.push(text.substring(i, next));
+                out.append(result.text());
+                stopped = result.stopped();
+                i = next;
+            }
+            if (!stopped) {
+                out.append(matcher.flush());
+            }
+            assertThat(stopped).as("text %s", text).isEqualTo(expected != null);
+            assertThat(out).as("text %s", text).hasToString(expected != null ? expected : text.toString());
+        }
     }
 
     @Test
