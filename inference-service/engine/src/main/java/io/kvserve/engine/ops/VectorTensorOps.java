@@ -70,6 +70,8 @@ public final class VectorTensorOps implements TensorOps {
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final int TOKEN_TILE = 4;
     private static final int ROW_TILE = 4;
+    /** A sequence with at least this many new tokens in an attention call has its K/V gathered first. */
+    static final int GATHER_MIN_TOKENS = 4;
 
     static {
         if (L < 4 || L > 16) {
@@ -82,6 +84,7 @@ public final class VectorTensorOps implements TensorOps {
     private final WorkerPool.RangeKernel matmulManyRows = this::matmulManyRows;
     private final WorkerPool.RangeKernel matmulSiluRows = this::matmulSiluRows;
     private final WorkerPool.RangeKernel attentionItems = this::attentionItems;
+    private final WorkerPool.RangeKernel gatherItems = this::gatherItems;
     private final float[][][] rowScratch; // (numThreads, ROW_TILE, >= rowLength): decoded weight rows per thread
     private float[] ropeCos = new float[0]; // (numTokens, headDim / 2): cos of each token's angles
     private float[] ropeSin = new float[0]; // (numTokens, headDim / 2)
@@ -102,6 +105,14 @@ public final class VectorTensorOps implements TensorOps {
     // the current attention call, published the same way
     private float[][] attScores; // (numThreads, group * numPositions): one kv head's scores for its query heads
     private float[][] kvRow; // (numThreads, headDim): an F16 key or value row widened to float
+    // per sequence of the current call, for sequences with >= GATHER_MIN_TOKENS new tokens (else null):
+    private float[][] seqKeysT = new float[0][];   // (numSeqs): (numKvHeads, headDim, paddedPositions) keys, transposed
+    private float[][] seqValues = new float[0][];  // (numSeqs): (numKvHeads, paddedPositions, headDim) values
+    private int[] seqNumNew = new int[0];          // (numSeqs): new tokens of the sequence in this call
+    private int[] seqNumPositions = new int[0];    // (numSeqs): positions 0..last the call attends to
+    private int[] seqPadded = new int[0];          // (numSeqs): seqNumPositions rounded up to L
+    private boolean[] seqGathered = new boolean[0]; // (numSeqs): whether seqKeysT/seqValues hold this call's copy
+    private int[] gatherSeqs = new int[0];         // the gathered sequences' indices
     private float[] attOut;
     private float[] attQ;
     private int[] attPositions;
@@ -773,10 +784,12 @@ public final class VectorTensorOps implements TensorOps {
         int numKvHeads = cache.kvDim() / headDim;
         int group = numHeads / numKvHeads;
         int maxPositions = 0;
+        int numSeqs = 0;
         for (int t = 0; t < numTokens; t++) {
             maxPositions = Math.max(maxPositions, positions[t] + 1);
+            numSeqs = Math.max(numSeqs, tokenSeqs[t] + 1);
         }
-        int scoresLength = group * maxPositions;
+        int scoresLength = group * roundUp(maxPositions, L);
         for (int i = 0; i < attScores.length; i++) {
             if (attScores[i].length < scoresLength) {
                 attScores[i] = new float[Math.max(scoresLength, 2 * attScores[i].length)];
@@ -785,6 +798,7 @@ public final class VectorTensorOps implements TensorOps {
                 kvRow[i] = new float[headDim];
             }
         }
+        int numGathered = planGather(numTokens, positions, tokenSeqs, numSeqs, cache.kvDim());
         attOut = out;
         attQ = q;
         attPositions = positions;
@@ -796,6 +810,9 @@ public final class VectorTensorOps implements TensorOps {
         attHeadDim = headDim;
         attScale = scale;
         try {
+            if (numGathered > 0) {
+                pool.parallelFor(numGathered * numKvHeads, gatherItems);
+            }
             pool.parallelFor(numTokens * numKvHeads, attentionItems);
         } finally {
             attOut = null;
@@ -805,6 +822,184 @@ public final class VectorTensorOps implements TensorOps {
             attBlockTables = null;
             attCache = null;
         }
+    }
+
+    /**
+     * Decides which sequences get their K/V gathered: those with at least
+     * {@link #GATHER_MIN_TOKENS} new tokens (prefill chunks), whose keys every new token reads
+     * again. Sizes their buffers; returns how many.
+     */
+    private int planGather(int numTokens, int[] positions, int[] tokenSeqs, int numSeqs, int kvDim) {
+        if (seqNumNew.length < numSeqs) {
+            seqKeysT = Arrays.copyOf(seqKeysT, numSeqs);
+            seqValues = Arrays.copyOf(seqValues, numSeqs);
+            seqNumNew = new int[numSeqs];
+            seqNumPositions = new int[numSeqs];
+            seqPadded = new int[numSeqs];
+            seqGathered = new boolean[numSeqs];
+            gatherSeqs = new int[numSeqs];
+        }
+        Arrays.fill(seqNumNew, 0, numSeqs, 0);
+        Arrays.fill(seqNumPositions, 0, numSeqs, 0);
+        for (int t = 0; t < numTokens; t++) {
+            int seq = tokenSeqs[t];
+            seqNumNew[seq]++;
+            seqNumPositions[seq] = Math.max(seqNumPositions[seq], positions[t] + 1);
+        }
+        int numGathered = 0;
+        for (int seq = 0; seq < numSeqs; seq++) {
+            seqGathered[seq] = seqNumNew[seq] >= GATHER_MIN_TOKENS;
+            if (seqGathered[seq]) {
+                int padded = roundUp(seqNumPositions[seq], L);
+                seqPadded[seq] = padded;
+                int length = padded * kvDim;
+                if (seqKeysT[seq] == null || seqKeysT[seq].length < length) {
+                    seqKeysT[seq] = new float[length];
+                    seqValues[seq] = new float[length];
+                }
+                gatherSeqs[numGathered++] = seq;
+            }
+        }
+        return numGathered;
+    }
+
+    /**
+     * Item (gathered sequence, kv head): copies the head's keys transposed and its values, widened
+     * to float, out of the sequence's blocks:
+     * <pre>
+     *   keysT[(kvHead * headDim + i) * padded + p] = K[slot(p), kvHead, i]     p in 0..numPositions-1
+     *   values[(kvHead * padded + p) * headDim + i] = V[slot(p), kvHead, i]
+     * </pre>
+     * Transposed keys let the scores of L positions come from headDim broadcast FMAs, with no
+     * horizontal sum per position.
+     */
+    private void gatherItems(int start, int end, int threadIndex) {
+        PagedKvCache cache = attCache;
+        int headDim = attHeadDim;
+        int kvDim = cache.kvDim();
+        int numKvHeads = kvDim / headDim;
+        int blockSize = cache.blockSize();
+        boolean f32 = cache.dtype() == KvCacheDtype.F32;
+        float[] keys = f32 ? cache.keysF32(attLayer) : null;
+        float[] values = f32 ? cache.valuesF32(attLayer) : null;
+        short[] keys16 = f32 ? null : cache.keysF16(attLayer);
+        short[] values16 = f32 ? null : cache.valuesF16(attLayer);
+        for (int item = start; item < end; item++) {
+            int seq = gatherSeqs[item / numKvHeads];
+            int kvHead = item % numKvHeads;
+            int[] blockTable = attBlockTables[seq];
+            int numPositions = seqNumPositions[seq];
+            int padded = seqPadded[seq];
+            float[] keysT = seqKeysT[seq];
+            float[] vals = seqValues[seq];
+            int kBase = kvHead * headDim * padded;
+            for (int p = 0; p < numPositions; p++) {
+                int src = (blockTable[p / blockSize] * blockSize + p % blockSize) * kvDim + kvHead * headDim;
+                int vDst = (kvHead * padded + p) * headDim;
+                if (f32) {
+                    for (int i = 0; i < headDim; i++) {
+                        keysT[kBase + i * padded + p] = keys[src + i];
+                    }
+                    System.arraycopy(values, src, vals, vDst, headDim);
+                } else {
+                    for (int i = 0; i < headDim; i++) {
+                        keysT[kBase + i * padded + p] = Float.float16ToFloat(keys16[src + i]);
+                    }
+                    widen(values16, src, vals, vDst, headDim);
+                }
+            }
+        }
+    }
+
+    /** One (token, kv head) item over its sequence's gathered K/V; see {@link #gatherItems}. */
+    private void attendGathered(int t, int kvHead, int group, int headDim, float[] scores) {
+        int seq = attTokenSeqs[t];
+        float[] keysT = seqKeysT[seq];
+        float[] vals = seqValues[seq];
+        int padded = seqPadded[seq];
+        int numPositions = attPositions[t] + 1;
+        int stride = roundUp(numPositions, L);
+        float[] q = attQ;
+        float[] out = attOut;
+        int qBase = (t * attNumHeads + kvHead * group) * headDim;
+        int kBase = kvHead * headDim * padded;
+        int vBase = kvHead * padded * headDim;
+        for (int g = 0; g < group; g++) {
+            int qOffset = qBase + g * headDim;
+            int sOffset = g * stride;
+            // scores of 4 x L positions at a time: 4 independent FMA chains (one chain would wait on
+            // the FMA latency at every step)
+            int p0 = 0;
+            for (; p0 + 3 * L < numPositions; p0 += 4 * L) {
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int i = 0, k = kBase + p0; i < headDim; i++, k += padded) {
+                    FloatVector qi = FloatVector.broadcast(F, q[qOffset + i]);
+                    a0 = FloatVector.fromArray(F, keysT, k).fma(qi, a0);
+                    a1 = FloatVector.fromArray(F, keysT, k + L).fma(qi, a1);
+                    a2 = FloatVector.fromArray(F, keysT, k + 2 * L).fma(qi, a2);
+                    a3 = FloatVector.fromArray(F, keysT, k + 3 * L).fma(qi, a3);
+                }
+                a0.mul(attScale).intoArray(scores, sOffset + p0);
+                a1.mul(attScale).intoArray(scores, sOffset + p0 + L);
+                a2.mul(attScale).intoArray(scores, sOffset + p0 + 2 * L);
+                a3.mul(attScale).intoArray(scores, sOffset + p0 + 3 * L);
+            }
+            for (; p0 < numPositions; p0 += L) {
+                FloatVector acc = FloatVector.zero(F);
+                for (int i = 0, k = kBase + p0; i < headDim; i++, k += padded) {
+                    acc = FloatVector.fromArray(F, keysT, k).fma(FloatVector.broadcast(F, q[qOffset + i]), acc);
+                }
+                acc.mul(attScale).intoArray(scores, sOffset + p0);
+            }
+            softmax(scores, sOffset, numPositions);
+            weightedValues(scores, sOffset, numPositions, vals, vBase, headDim, out, qOffset);
+        }
+    }
+
+    /**
+     * {@code out[i] = sum_p w[p] * values[vBase + p * headDim + i]}, the output row held in
+     * registers 2L elements at a time, two positions per step (4 independent FMA chains).
+     */
+    private static void weightedValues(float[] w, int wOffset, int numPositions, float[] values, int vBase,
+                                       int headDim, float[] out, int outOffset) {
+        int i0 = 0;
+        for (; i0 + 2 * L <= headDim; i0 += 2 * L) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            int p = 0;
+            int v = vBase + i0;
+            for (; p + 1 < numPositions; p += 2, v += 2 * headDim) {
+                FloatVector w0 = FloatVector.broadcast(F, w[wOffset + p]);
+                FloatVector w1 = FloatVector.broadcast(F, w[wOffset + p + 1]);
+                a0 = FloatVector.fromArray(F, values, v).fma(w0, a0);
+                a1 = FloatVector.fromArray(F, values, v + L).fma(w0, a1);
+                b0 = FloatVector.fromArray(F, values, v + headDim).fma(w1, b0);
+                b1 = FloatVector.fromArray(F, values, v + headDim + L).fma(w1, b1);
+            }
+            if (p < numPositions) {
+                FloatVector w0 = FloatVector.broadcast(F, w[wOffset + p]);
+                a0 = FloatVector.fromArray(F, values, v).fma(w0, a0);
+                a1 = FloatVector.fromArray(F, values, v + L).fma(w0, a1);
+            }
+            a0.add(b0).intoArray(out, outOffset + i0);
+            a1.add(b1).intoArray(out, outOffset + i0 + L);
+        }
+        for (int i = i0; i < headDim; i++) {
+            float acc = 0;
+            for (int p = 0, v = vBase + i; p < numPositions; p++, v += headDim) {
+                acc += w[wOffset + p] * values[v];
+            }
+            out[outOffset + i] = acc;
+        }
+    }
+
+    private static int roundUp(int n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
     }
 
     private void attentionItems(int start, int end, int threadIndex) {
@@ -827,6 +1022,10 @@ public final class VectorTensorOps implements TensorOps {
         for (int item = start; item < end; item++) {
             int t = item / numKvHeads;
             int kvHead = item % numKvHeads;
+            if (seqGathered[attTokenSeqs[t]]) {
+                attendGathered(t, kvHead, group, headDim, scores);
+                continue;
+            }
             int[] blockTable = attBlockTables[attTokenSeqs[t]];
             int numPositions = attPositions[t] + 1;
             int qBase = (t * numHeads + kvHead * group) * headDim; // the group's query heads are contiguous
@@ -873,8 +1072,12 @@ public final class VectorTensorOps implements TensorOps {
     }
 
     private static void widen(short[] half, int offset, float[] row, int n) {
+        widen(half, offset, row, 0, n);
+    }
+
+    private static void widen(short[] half, int offset, float[] dst, int dstOffset, int n) {
         for (int i = 0; i < n; i++) {
-            row[i] = Float.float16ToFloat(half[offset + i]);
+            dst[dstOffset + i] = Float.float16ToFloat(half[offset + i]);
         }
     }
 

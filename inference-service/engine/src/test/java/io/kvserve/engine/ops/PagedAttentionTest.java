@@ -56,8 +56,10 @@ class PagedAttentionTest {
     }
 
     /**
-     * Three sequences in one call: a decode at position 37, a prefill chunk at positions 5..9 and
-     * one token at position 0, each over blocks scattered through the cache. Tolerance: each output
+     * Four sequences in one call: a decode at position 37, a prefill chunk at positions 5..9, one
+     * token at position 0 and a chunk of 30 at positions 3..32, each over blocks scattered through
+     * the cache. The chunks take the gathered path (keys copied transposed), the single tokens the
+     * direct one. Tolerance: each output
      * is a convex combination of values (|v| <= ~4), with probabilities from a float softmax
      * (relative error ~ a few ulp times log of the number of positions) and a float dot of headDim
      * products for the scores: 2e-5 is ~50x the float error at these sizes, far below any
@@ -65,22 +67,23 @@ class PagedAttentionTest {
      */
     @ParameterizedTest(name = "{0} heads={1}/{2} headDim={3} blockSize={4}")
     @MethodSource("shapes")
-    void attention_scatteredBlocksThreeSequences_matchesScalar(KvCacheDtype dtype, int numHeads, int numKvHeads,
+    void attention_scatteredBlocksFourSequences_matchesScalar(KvCacheDtype dtype, int numHeads, int numKvHeads,
                                                                int headDim, int blockSize) {
         Random random = new Random(numHeads * 1000L + numKvHeads * 100 + headDim * 10 + blockSize + dtype.ordinal());
         int kvDim = numKvHeads * headDim;
         int numLayers = 2;
-        int[] seqLengths = {38, 10, 1}; // positions held after this step
-        int[] newTokens = {1, 5, 1};
+        int[] seqLengths = {38, 10, 1, 33}; // positions held after this step
+        int[] newTokens = {1, 5, 1, 30};
+        int numSeqs = seqLengths.length;
         int numBlocksPerSeq = (38 + blockSize - 1) / blockSize;
-        int numBlocks = 3 * numBlocksPerSeq + 3;
+        int numBlocks = numSeqs * numBlocksPerSeq + numSeqs;
         List<Integer> free = new ArrayList<>();
         for (int b = 0; b < numBlocks; b++) {
             free.add(b);
         }
         Collections.shuffle(free, random);
-        int[][] blockTables = new int[3][];
-        for (int s = 0; s < 3; s++) {
+        int[][] blockTables = new int[numSeqs][];
+        for (int s = 0; s < numSeqs; s++) {
             int n = (seqLengths[s] + blockSize - 1) / blockSize;
             blockTables[s] = new int[n];
             for (int b = 0; b < n; b++) {
@@ -89,7 +92,7 @@ class PagedAttentionTest {
         }
         PagedKvCache cache = new PagedKvCache(numLayers, kvDim, numBlocks, blockSize, dtype);
         for (int layer = 0; layer < numLayers; layer++) {
-            for (int s = 0; s < 3; s++) {
+            for (int s = 0; s < numSeqs; s++) {
                 for (int p = 0; p < seqLengths[s]; p++) {
                     int slot = blockTables[s][p / blockSize] * blockSize + p % blockSize;
                     cache.write(layer, slot, VectorTensorOpsTest.gaussian(random, kvDim, 1.5f), 0,
@@ -97,10 +100,10 @@ class PagedAttentionTest {
                 }
             }
         }
-        int numTokens = 7;
+        int numTokens = 37;
         int[] positions = new int[numTokens];
         int[] tokenSeqs = new int[numTokens];
-        for (int s = 0, t = 0; s < 3; s++) {
+        for (int s = 0, t = 0; s < numSeqs; s++) {
             for (int i = 0; i < newTokens[s]; i++, t++) {
                 tokenSeqs[t] = s;
                 positions[t] = seqLengths[s] - newTokens[s] + i;
