@@ -52,24 +52,25 @@ import java.util.SplittableRandom;
  *       size-k min-heap, O(V log k) worst and close to O(V) in practice (most logits lose one
  *       comparison with the root). Top-p does not sort the row: one pass files the weights into 2048
  *       buckets by their leading float bits (exponent and 3 mantissa bits, so buckets are 1/8 octave
- *       wide and ordered), the buckets are walked from the top until their mass reaches p, the
- *       buckets above that one are kept whole and only the m tokens of the boundary bucket are sorted,
- *       O(V + m log m). m is a small part of V unless the row is nearly flat (all weights within 1/8
- *       octave), which is then one full sort.</li>
+ *       wide and ordered), the buckets are walked from the top until their mass reaches p, and only
+ *       the m tokens of that boundary bucket are sorted; over all tokens the rest is one vector pass
+ *       that zeroes the weights below the bucket, so the draw keeps its block sums. O(V + m log m),
+ *       m a small part of V unless the row is nearly flat (all weights within 1/8 octave), which is
+ *       then one full sort. Min-p is one more vector pass.</li>
  *   <li>logprobs: an O(V) copy of the raw row, an O(V) log-sum-exp (one vector {@code exp} per token)
  *       and an insertion top-N, O(V) in practice and O(V N) at worst, N &lt;= 20.</li>
  * </ul>
- * Measured on this project's shared 2-core dev machine, V = 128256, per token including the caller's
- * 128k-float row copy (10 us): best of 10 x 300 tokens in thread CPU time after 3000 of warm-up, an
- * ad-hoc loop, not a JMH benchmark; rows Gaussian with sd 2.5, so top-p keeps about 14k tokens:
+ * Measured on this project's shared 2-core dev machine (AVX-512, load average about 4), V = 128256,
+ * per token including the caller's 128k-float row copy (10 us), rows Gaussian with sd 2.5 so that
+ * top-p 0.9 keeps about 11% of the vocabulary; best of 10 x 300 tokens in thread CPU time
+ * ({@code SamplerBenchmark.main}, command in its comment):
  * <pre>
- *   greedy                     22 us    T = 1, top-k 50                25 us
- *   greedy, 3 penalties        22 us    T = 1, top-p 0.9              330 us
- *   T = 1                      59 us    greedy, 5 logprobs             74 us
+ *   greedy                     20 us    T = 1, top-k 50                24 us
+ *   greedy, 3 penalties        25 us    T = 1, top-p 0.9              169 us
+ *   T = 1                      55 us    greedy, 5 logprobs             76 us
  * </pre>
- * (scalar {@code Math.exp} and a linear draw had T = 1 at 684 us, top-p 0.9 at 978 us). The draw over
- * all tokens walks per-1024-token block sums and then one block. Top-p's remaining cost is the
- * bucket pass and the gather over V.
+ * (scalar {@code Math.exp}, a linear draw and a sorted nucleus list had T = 1 at 684 us and top-p 0.9
+ * at 978 us, same loop.)
  * Scratch arrays are allocated once, in the constructor, and only those the parameters need: a greedy
  * request without penalties or logprobs holds none.
  *
@@ -360,28 +361,34 @@ public final class SequenceSampler {
         }
 
         if (sortKeys != null) {
-            numCandidates = keepNucleus(allTokens, numCandidates, mass);
-            allTokens = false;
-            mass = 0;
-            for (int j = 0; j < numCandidates; j++) {
-                mass += weights[j];
+            if (allTokens) {
+                mass = maskNucleus(n, mass);
+            } else {
+                numCandidates = keepNucleus(numCandidates, mass);
+                mass = 0;
+                for (int j = 0; j < numCandidates; j++) {
+                    mass += weights[j];
+                }
             }
         }
         if (params.minP() > 0) {
             // the most likely token has weight exp(0) = 1 and survives every filter above
             float threshold = (float) params.minP();
-            int kept = 0;
-            mass = 0;
-            for (int j = 0; j < numCandidates; j++) {
-                float w = weights[j];
-                if (w >= threshold) {
-                    candidateIds[kept] = allTokens ? j : candidateIds[j];
-                    weights[kept++] = w;
-                    mass += w;
+            if (allTokens) {
+                mass = SampleKernels.keepAtLeast(weights, n, threshold, blockSums);
+            } else {
+                int kept = 0;
+                mass = 0;
+                for (int j = 0; j < numCandidates; j++) {
+                    float w = weights[j];
+                    if (w >= threshold) {
+                        candidateIds[kept] = candidateIds[j];
+                        weights[kept++] = w;
+                        mass += w;
+                    }
                 }
+                numCandidates = kept;
             }
-            numCandidates = kept;
-            allTokens = false;
         }
 
         double u = random.nextDouble() * mass;
@@ -406,57 +413,72 @@ public final class SequenceSampler {
     }
 
     /**
-     * Shrinks the candidates to the nucleus: the most likely tokens, in order, until their mass reaches
-     * {@code topP * mass}, ties broken by lower token id. Rewrites candidateIds and weights (in no
-     * particular order); returns their count.
+     * Top-p over all tokens: zeroes the weights outside the nucleus (the most likely tokens, in order,
+     * until their mass reaches {@code topP * mass}, ties broken by lower token id) and returns the
+     * nucleus mass, the block sums refilled for the draw.
      *
      * <pre>
      * bucket = weightBits >>> 20   (exponent + 3 mantissa bits: monotone in the weight)
      *
      *   1016 [w = 1.0] | 1015 | ... | b+1 | b | b-1 | ... | 0
-     *   &lt;-- mass &lt; target, all kept -->  ^ mass(1016..b) >= target: only bucket b is sorted, and
-     *                                    kept from its heaviest token until the target is reached
+     *   &lt;-- mass &lt; target, all kept -->  ^ mass(1016..b) >= target: only bucket b is sorted, its
+     *                                    lighter part zeroed one by one, buckets below b zeroed by a
+     *                                    vector pass (w &lt; lower bound of b)
      * </pre>
      * Every weight in a higher bucket is larger than every weight in bucket b, so the higher buckets
      * are a most-likely prefix that does not reach the target yet, and the nucleus ends inside b.
-     * Small candidate sets (after top-k) skip the histogram and sort whole.
      */
-    private int keepNucleus(boolean allTokens, int numCandidates, double mass) {
+    private double maskNucleus(int n, double mass) {
         double target = params.topP() * mass;
-        int boundaryBucket = 0;                 // sort candidates in this bucket ...
-        int keepAboveBucket = NUM_BUCKETS;      // ... keep, unsorted, those above this one
+        int boundary = boundaryBucket(n, target);
+        double cumulative = 0;
+        for (int b = boundary + 1; b < NUM_BUCKETS; b++) {
+            cumulative += bucketMass[b];
+        }
+        float lo = Float.intBitsToFloat(boundary << BUCKET_SHIFT);
+        float hi = Float.intBitsToFloat((boundary + 1) << BUCKET_SHIFT);
+        int numKeys = 0;
+        for (int i = SampleKernels.nextInRange(weights, 0, n, lo, hi); i < n;
+                i = SampleKernels.nextInRange(weights, i + 1, n, lo, hi)) {
+            sortKeys[numKeys++] = sortKey(weights[i], i);
+        }
+        Arrays.sort(sortKeys, 0, numKeys);
+        int k = numKeys - 1;
+        for (; k >= 0 && cumulative < target; k--) {
+            cumulative += Float.intBitsToFloat((int) (sortKeys[k] >>> 32));
+        }
+        for (; k >= 0; k--) {
+            weights[~(int) sortKeys[k]] = 0;
+        }
+        return SampleKernels.keepAtLeast(weights, n, lo, blockSums);
+    }
+
+    /**
+     * Top-p over a candidate list (after top-k): shrinks it to the nucleus as {@link #maskNucleus}
+     * defines it and returns its length; candidateIds and weights are rewritten, in no particular
+     * order. Lists up to {@value #SORT_ALL_MAX_CANDIDATES} are sorted whole, longer ones use the
+     * buckets.
+     */
+    private int keepNucleus(int numCandidates, double mass) {
+        double target = params.topP() * mass;
+        int boundary = 0;                    // sort candidates in this bucket ...
+        int keepAbove = NUM_BUCKETS;         // ... keep, unsorted, those above this one
         if (numCandidates > SORT_ALL_MAX_CANDIDATES) {
-            Arrays.fill(bucketMass, 0);
-            for (int j = 0; j < numCandidates; j++) {
-                float w = weights[j];
-                bucketMass[Float.floatToRawIntBits(w) >>> BUCKET_SHIFT] += w;
-            }
-            double reached = 0;
-            boundaryBucket = NUM_BUCKETS - 1;
-            while (boundaryBucket > 0) {
-                reached += bucketMass[boundaryBucket];
-                if (reached >= target) {
-                    break;
-                }
-                boundaryBucket--;
-            }
-            keepAboveBucket = boundaryBucket;
+            boundary = boundaryBucket(numCandidates, target);
+            keepAbove = boundary;
         }
         int kept = 0;
         int numKeys = 0;
         double cumulative = 0;
         for (int j = 0; j < numCandidates; j++) {
             float w = weights[j];
-            int bits = Float.floatToRawIntBits(w);
-            int bucket = bits >>> BUCKET_SHIFT;
-            if (bucket > keepAboveBucket) {
-                candidateIds[kept] = allTokens ? j : candidateIds[j]; // kept <= j: compacts in place
+            int bucket = Float.floatToRawIntBits(w) >>> BUCKET_SHIFT;
+            if (bucket > keepAbove) {
+                candidateIds[kept] = candidateIds[j]; // kept <= j: compacts in place
                 weights[kept++] = w;
                 cumulative += w;
-            } else if (bucket >= boundaryBucket) {
-                // ascending keys: heavier weight later; on equal weight the lower id has the larger ~id
-                int id = allTokens ? j : candidateIds[j];
-                sortKeys[numKeys++] = ((long) bits << 32) | (~id & 0xFFFF_FFFFL);
+            } else if (bucket >= boundary) {
+                sortKeys[numKeys++] = sortKey(w, candidateIds[j]);
             }
         }
         Arrays.sort(sortKeys, 0, numKeys);
@@ -468,6 +490,33 @@ public final class SequenceSampler {
             cumulative += w;
         }
         return kept;
+    }
+
+    /**
+     * Files weights[0..n) into the buckets (bucketMass) and returns the highest bucket b with
+     * mass(buckets >= b) >= target, 0 if none.
+     */
+    private int boundaryBucket(int n, double target) {
+        Arrays.fill(bucketMass, 0);
+        for (int j = 0; j < n; j++) {
+            float w = weights[j];
+            bucketMass[Float.floatToRawIntBits(w) >>> BUCKET_SHIFT] += w;
+        }
+        double reached = 0;
+        int bucket = NUM_BUCKETS - 1;
+        while (bucket > 0) {
+            reached += bucketMass[bucket];
+            if (reached >= target) {
+                break;
+            }
+            bucket--;
+        }
+        return bucket;
+    }
+
+    /** Ascending keys: heavier weight later; on equal weight the lower id has the larger ~id. */
+    private static long sortKey(float weight, int tokenId) {
+        return ((long) Float.floatToRawIntBits(weight) << 32) | (~tokenId & 0xFFFF_FFFFL);
     }
 
     /** The k-th largest of {@code x[offset .. offset + n)}, k = heap.length, with a size-k min-heap. */
