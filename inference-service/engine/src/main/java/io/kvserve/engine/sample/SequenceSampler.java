@@ -69,10 +69,12 @@ import java.util.SplittableRandom;
  *   greedy, 3 penalties        25 us    T = 1, top-p 0.9              169 us
  *   T = 1                      55 us    greedy, 5 logprobs             76 us
  * </pre>
- * (scalar {@code Math.exp}, a linear draw and a sorted nucleus list had T = 1 at 684 us and top-p 0.9
- * at 978 us, same loop.)
- * Scratch arrays are allocated once, in the constructor, and only those the parameters need: a greedy
- * request without penalties or logprobs holds none.
+ * The first version (scalar {@code Math.exp}, a linear draw, the nucleus gathered into a sorted list)
+ * took 684 us at T = 1 and 978 us with top-p 0.9 in a wall-clock loop of the same shape.
+ * The O(V) working arrays belong to the calling thread, not the sampler ({@link Scratch}): allocated
+ * on a thread's first call for the largest vocabulary seen, then reused, so no call allocates beyond
+ * the returned token. A sampler holds per-request state only: the penalty counts (two O(V) arrays,
+ * only when a penalty is set) and its bias and stop ids.
  *
  * <p>References:
  * [1] vLLM v1 {@code vllm/v1/sample/sampler.py};
@@ -121,16 +123,22 @@ public final class SequenceSampler {
     private int[] outputIds;          // (>= numOutputIds) distinct output ids, in first-seen order
     private int numOutputIds;
 
-    // random sampling scratch; null when greedy
-    private final int[] candidateIds;   // (vocabSize) the surviving tokens, first numCandidates valid
-    private final float[] weights;      // (vocabSize) exp(logit - max) of candidateIds[j], unnormalised
-    private final float[] kthHeap;      // (topK) min-heap of the k largest logits; null unless 0 < topK < vocabSize
-    private final long[] sortKeys;      // (vocabSize) weightBits << 32 | ~tokenId; null unless topP < 1
-    private final double[] bucketMass;  // (NUM_BUCKETS) weight mass per bucket; null unless topP < 1
-    private final double[] blockSums;   // (ceil(vocabSize / SampleKernels.BLOCK)) weight mass per block of ids
+    private final boolean useTopK;      // 0 < topK < vocabSize
+    private final boolean useTopP;      // topP < 1
+    private final boolean useLogprobs;  // logprobs >= 0
+
+    // the calling thread's scratch (see Scratch), bound at the start of each sample(); contents never
+    // outlive a call
+    private int[] candidateIds;   // (>= vocabSize) the surviving tokens, first numCandidates valid
+    private float[] weights;      // (>= vocabSize) exp((logit - max) / T) of token j (all tokens) or of
+                                  // candidateIds[j] (a list), unnormalised
+    private float[] kthHeap;      // (>= topK) min-heap of the k largest logits
+    private long[] sortKeys;      // (>= vocabSize) weightBits << 32 | ~tokenId
+    private double[] bucketMass;  // (NUM_BUCKETS) weight mass per bucket
+    private double[] blockSums;   // (>= ceil(vocabSize / SampleKernels.BLOCK)) weight mass per block of ids
+    private float[] rawLogits;    // (>= vocabSize) the row as it came in
 
     // logprobs; null unless requested
-    private final float[] rawLogits;    // (vocabSize) the row as it came in
     private final int[] topIds;         // (logprobs) most likely first
     private final float[] topLogits;    // (logprobs)
 
@@ -191,29 +199,14 @@ public final class SequenceSampler {
             outputCounts = null;
         }
 
-        if (greedy) {
-            candidateIds = null;
-            weights = null;
-            kthHeap = null;
-            sortKeys = null;
-            bucketMass = null;
-            blockSums = null;
-        } else {
-            candidateIds = new int[vocabSize];
-            weights = new float[vocabSize];
-            kthHeap = params.topK() > 0 && params.topK() < vocabSize ? new float[params.topK()] : null;
-            sortKeys = params.topP() < 1 ? new long[vocabSize] : null;
-            bucketMass = params.topP() < 1 ? new double[NUM_BUCKETS] : null;
-            blockSums = new double[SampleKernels.numBlocks(vocabSize)];
-        }
-
-        if (params.logprobs() >= 0) {
-            rawLogits = new float[vocabSize];
+        useTopK = params.topK() > 0 && params.topK() < vocabSize;
+        useTopP = params.topP() < 1;
+        useLogprobs = params.logprobs() >= 0;
+        if (useLogprobs) {
             int n = Math.min(params.logprobs(), vocabSize);
             topIds = new int[n];
             topLogits = new float[n];
         } else {
-            rawLogits = null;
             topIds = null;
             topLogits = null;
         }
@@ -244,12 +237,15 @@ public final class SequenceSampler {
      */
     public SampledToken sample(float[] logits, int offset) {
         Objects.checkFromIndexSize(offset, vocabSize, logits.length);
+        if (useLogprobs || !greedy) {
+            bind(SCRATCH.get());
+        }
         double logNormalizer = 0;
         int numTop = 0;
-        if (rawLogits != null) {
+        if (useLogprobs) {
             System.arraycopy(logits, offset, rawLogits, 0, vocabSize);
             logNormalizer = logSumExp(rawLogits, 0, vocabSize);
-            numTop = topN(rawLogits, topIds, topLogits);
+            numTop = topN(rawLogits, vocabSize, topIds, topLogits);
         }
 
         for (int i = 0; i < biasTokenIds.length; i++) {
@@ -265,7 +261,7 @@ public final class SequenceSampler {
         int tokenId = greedy ? argmax(logits, offset, vocabSize) : sampleRandom(logits, offset);
         record(tokenId);
 
-        if (rawLogits == null) {
+        if (!useLogprobs) {
             return new SampledToken(tokenId, Float.NaN, List.of());
         }
         List<SampledToken.TokenLogprob> top = new ArrayList<>(numTop);
@@ -329,9 +325,9 @@ public final class SequenceSampler {
         int numCandidates;
         float max;
         double mass;
-        if (kthHeap != null) {
+        if (useTopK) {
             // top-k: keep every token at or above the k-th largest logit (temperature keeps the order)
-            float threshold = kthLargest(logits, offset, n, kthHeap);
+            float threshold = kthLargest(logits, offset, n, kthHeap, params.topK());
             allTokens = false;
             numCandidates = 0;
             max = Float.NEGATIVE_INFINITY;
@@ -360,7 +356,7 @@ public final class SequenceSampler {
             return allTokens ? 0 : candidateIds[0];
         }
 
-        if (sortKeys != null) {
+        if (useTopP) {
             if (allTokens) {
                 mass = maskNucleus(n, mass);
             } else {
@@ -519,9 +515,8 @@ public final class SequenceSampler {
         return ((long) Float.floatToRawIntBits(weight) << 32) | (~tokenId & 0xFFFF_FFFFL);
     }
 
-    /** The k-th largest of {@code x[offset .. offset + n)}, k = heap.length, with a size-k min-heap. */
-    private static float kthLargest(float[] x, int offset, int n, float[] heap) {
-        int k = heap.length;
+    /** The k-th largest of {@code x[offset .. offset + n)}, with heap[0..k) as a min-heap. */
+    private static float kthLargest(float[] x, int offset, int n, float[] heap, int k) {
         System.arraycopy(x, offset, heap, 0, k);
         for (int i = k / 2 - 1; i >= 0; i--) {
             siftDown(heap, i, k);
@@ -560,19 +555,19 @@ public final class SequenceSampler {
     }
 
     /**
-     * Fills ids/values with the {@code ids.length} largest of x, largest first, the lower id first on
+     * Fills ids/values with the {@code ids.length} largest of x[0..n), largest first, the lower id first on
      * ties; returns how many were filled (fewer only if x is shorter).
      */
-    private static int topN(float[] x, int[] ids, float[] values) {
+    private static int topN(float[] x, int n, int[] ids, float[] values) {
         int capacity = ids.length;
         if (capacity == 0) {
             return 0;
         }
         int size = 0;
-        for (int i = 0; i < x.length; i++) {
+        for (int i = 0; i < n; i++) {
             if (size == capacity) {
-                i = SampleKernels.nextAbove(x, 0, i, x.length, values[size - 1]);
-                if (i == x.length) {
+                i = SampleKernels.nextAbove(x, 0, i, n, values[size - 1]);
+                if (i == n) {
                     break;
                 }
             }
@@ -588,6 +583,48 @@ public final class SequenceSampler {
         }
         return size;
     }
+
+    private void bind(Scratch scratch) {
+        scratch.ensure(vocabSize, useTopK ? params.topK() : 0);
+        candidateIds = scratch.candidateIds;
+        weights = scratch.weights;
+        kthHeap = scratch.kthHeap;
+        sortKeys = scratch.sortKeys;
+        bucketMass = scratch.bucketMass;
+        blockSums = scratch.blockSums;
+        rawLogits = scratch.rawLogits;
+    }
+
+    /**
+     * The O(V) working arrays, one set per thread: the engine samples its sequences one after another
+     * on its step thread, so a batch of 256 requests over a 128k vocabulary shares about 2.5 MB here
+     * instead of holding that much each. Sized up to the largest vocabulary and top-k seen, never
+     * down; nothing in them is read before it is written in the same call.
+     */
+    private static final class Scratch {
+        int[] candidateIds = new int[0];
+        float[] weights = new float[0];
+        float[] kthHeap = new float[0];
+        long[] sortKeys = new long[0];
+        final double[] bucketMass = new double[NUM_BUCKETS];
+        double[] blockSums = new double[0];
+        float[] rawLogits = new float[0];
+
+        void ensure(int vocabSize, int topK) {
+            if (weights.length < vocabSize) {
+                candidateIds = new int[vocabSize];
+                weights = new float[vocabSize];
+                sortKeys = new long[vocabSize];
+                blockSums = new double[SampleKernels.numBlocks(vocabSize)];
+                rawLogits = new float[vocabSize];
+            }
+            if (kthHeap.length < topK) {
+                kthHeap = new float[topK];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private void record(int tokenId) {
         numGenerated++;

@@ -457,6 +457,27 @@ class SequenceSamplerTest {
     }
 
     @Test
+    void sample_afterALargerVocabOnTheSameThread_readsOnlyItsOwnRow() {
+        // the thread's scratch is sized for 128256 and still holds that row's values past 1000
+        float[] large = gaussianLogits(128_256, 1, 3);
+        large[5000] = 100;
+        SequenceSampler big = sampler(SamplingParams.builder().temperature(1).topP(0.9).logprobs(3).seed(1).build(),
+                128_256);
+        assertThat(sample(big, large).tokenId()).isEqualTo(5000);
+
+        float[] small = gaussianLogits(1000, 1, 4);
+        double[] reference = logSoftmaxInDouble(small);
+        SampledToken token = sample(sampler(SamplingParams.builder().temperature(1).topP(0.9).logprobs(3).seed(1)
+                .build(), 1000), small);
+        assertThat(token.tokenId()).isBetween(0, 999);
+        assertThat(token.topLogprobs()).extracting(SampledToken.TokenLogprob::tokenId)
+                .containsExactly(SequenceSampler.argmax(small, 0, 1000), token.topLogprobs().get(1).tokenId(),
+                        token.topLogprobs().get(2).tokenId())
+                .allSatisfy(id -> assertThat(id).isBetween(0, 999));
+        assertThat((double) token.logprob()).isCloseTo(reference[token.tokenId()], within(1e-5));
+    }
+
+    @Test
     void sample_tinyTemperature_isGreedy() {
         SequenceSampler sampler = sampler(SamplingParams.builder().temperature(1e-9).build(), 1000);
         float[] logits = gaussianLogits(1000, 3, 1);
