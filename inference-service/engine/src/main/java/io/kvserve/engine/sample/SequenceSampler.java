@@ -45,7 +45,7 @@ import java.util.SplittableRandom;
  * V is the vocabulary size.
  * <ul>
  *   <li>bias, min_tokens, penalties: O(number of biased / masked / distinct seen tokens), not O(V):
- *       seen tokens are kept as a list of ids beside a mask;</li>
+ *       seen tokens are kept in {@link TokenCounts}, sized by the request's distinct tokens;</li>
  *   <li>greedy: one O(V) argmax, no allocation beyond the returned {@link SampledToken};</li>
  *   <li>random: O(V) max and softmax weights {@code exp((logit - max) / T)} (Vector API,
  *       {@link SampleKernels}), an O(V / 1024 + 1024) draw. Top-k finds the k-th largest logit with a
@@ -73,8 +73,8 @@ import java.util.SplittableRandom;
  * took 684 us at T = 1 and 978 us with top-p 0.9 in a wall-clock loop of the same shape.
  * The O(V) working arrays belong to the calling thread, not the sampler ({@link Scratch}): allocated
  * on a thread's first call for the largest vocabulary seen, then reused, so no call allocates beyond
- * the returned token. A sampler holds per-request state only: the penalty counts (two O(V) arrays,
- * only when a penalty is set) and its bias and stop ids.
+ * the returned token. A sampler holds per-request state only: the penalty counts (only when a
+ * penalty is set, sized by distinct tokens) and its bias and stop ids.
  *
  * <p>References:
  * [1] vLLM v1 {@code vllm/v1/sample/sampler.py};
@@ -87,8 +87,9 @@ import java.util.SplittableRandom;
 public final class SequenceSampler {
 
     /**
-     * Temperatures below this are greedy, as vLLM's {@code _SAMPLING_EPS}: dividing float logits by a
-     * smaller number can overflow to infinity and turn the softmax into NaN.
+     * Temperatures below this are greedy, as vLLM's {@code _SAMPLING_EPS}: below it every token but the
+     * most likely has weight {@code exp(-gap / T)} = 0 in float unless its logit is within about 1e-3
+     * of the max, so a draw would be argmax bar float noise.
      */
     public static final double MIN_TEMPERATURE = 1e-5;
 
@@ -114,14 +115,9 @@ public final class SequenceSampler {
     private final int[] stopTokenIds;     // (numStopIds) params.stopTokenIds() unboxed
 
     // repetition penalty: tokens seen in the prompt or output; null when the penalty is 1
-    private final boolean[] seenMask; // (vocabSize)
-    private int[] seenIds;            // (>= numSeen) distinct seen ids, in first-seen order
-    private int numSeen;
-
+    private final TokenCounts seenTokens;
     // presence / frequency penalty: output tokens only; null when both penalties are 0
-    private final int[] outputCounts; // (vocabSize) occurrences in the output
-    private int[] outputIds;          // (>= numOutputIds) distinct output ids, in first-seen order
-    private int numOutputIds;
+    private final TokenCounts outputTokens;
 
     private final boolean useTopK;      // 0 < topK < vocabSize
     private final boolean useTopP;      // topP < 1
@@ -179,25 +175,18 @@ public final class SequenceSampler {
         boolean maskEos = eosTokenId >= 0 && !params.ignoreEos() && !params.stopTokenIds().contains(eosTokenId);
         minTokensMaskIds = maskEos ? append(stopTokenIds, eosTokenId) : stopTokenIds;
 
+        for (int id : promptIds) {
+            Objects.checkIndex(id, vocabSize);
+        }
         if (params.repetitionPenalty() != 1) {
-            seenMask = new boolean[vocabSize];
-            seenIds = new int[Math.max(16, promptIds.length + 16)];
+            seenTokens = new TokenCounts(Math.min(vocabSize, promptIds.length + 64));
             for (int id : promptIds) {
-                Objects.checkIndex(id, vocabSize);
-                markSeen(id);
+                seenTokens.add(id);
             }
         } else {
-            seenMask = null;
-            for (int id : promptIds) {
-                Objects.checkIndex(id, vocabSize);
-            }
+            seenTokens = null;
         }
-        if (params.presencePenalty() != 0 || params.frequencyPenalty() != 0) {
-            outputCounts = new int[vocabSize];
-            outputIds = new int[16];
-        } else {
-            outputCounts = null;
-        }
+        outputTokens = params.presencePenalty() != 0 || params.frequencyPenalty() != 0 ? new TokenCounts(64) : null;
 
         useTopK = params.topK() > 0 && params.topK() < vocabSize;
         useTopP = params.topP() < 1;
@@ -299,21 +288,21 @@ public final class SequenceSampler {
     }
 
     private void applyPenalties(float[] logits, int offset) {
-        if (seenMask != null) {
+        if (seenTokens != null) {
             float p = (float) params.repetitionPenalty();
-            for (int j = 0; j < numSeen; j++) {
-                int i = offset + seenIds[j];
+            for (int j = 0, n = seenTokens.size(); j < n; j++) {
+                int i = offset + seenTokens.id(j);
                 float x = logits[i];
                 logits[i] = x > 0 ? x / p : x * p;
             }
         }
-        if (outputCounts != null) {
+        if (outputTokens != null) {
             float frequency = (float) params.frequencyPenalty();
             float presence = (float) params.presencePenalty();
-            for (int j = 0; j < numOutputIds; j++) {
-                int id = outputIds[j];
-                logits[offset + id] -= frequency * outputCounts[id];
-                logits[offset + id] -= presence;
+            for (int j = 0, n = outputTokens.size(); j < n; j++) {
+                int i = offset + outputTokens.id(j);
+                logits[i] -= frequency * outputTokens.count(j);
+                logits[i] -= presence;
             }
         }
     }
@@ -628,24 +617,11 @@ public final class SequenceSampler {
 
     private void record(int tokenId) {
         numGenerated++;
-        if (seenMask != null) {
-            markSeen(tokenId);
+        if (seenTokens != null) {
+            seenTokens.add(tokenId);
         }
-        if (outputCounts != null && outputCounts[tokenId]++ == 0) {
-            if (numOutputIds == outputIds.length) {
-                outputIds = Arrays.copyOf(outputIds, outputIds.length * 2);
-            }
-            outputIds[numOutputIds++] = tokenId;
-        }
-    }
-
-    private void markSeen(int tokenId) {
-        if (!seenMask[tokenId]) {
-            seenMask[tokenId] = true;
-            if (numSeen == seenIds.length) {
-                seenIds = Arrays.copyOf(seenIds, seenIds.length * 2);
-            }
-            seenIds[numSeen++] = tokenId;
+        if (outputTokens != null) {
+            outputTokens.add(tokenId);
         }
     }
 
