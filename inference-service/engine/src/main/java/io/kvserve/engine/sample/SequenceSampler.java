@@ -290,8 +290,9 @@ public final class SequenceSampler {
     private void applyPenalties(float[] logits, int offset) {
         if (seenTokens != null) {
             float p = (float) params.repetitionPenalty();
+            int[] ids = seenTokens.ids();
             for (int j = 0, n = seenTokens.size(); j < n; j++) {
-                int i = offset + seenTokens.id(j);
+                int i = offset + ids[j];
                 float x = logits[i];
                 logits[i] = x > 0 ? x / p : x * p;
             }
@@ -299,9 +300,11 @@ public final class SequenceSampler {
         if (outputTokens != null) {
             float frequency = (float) params.frequencyPenalty();
             float presence = (float) params.presencePenalty();
+            int[] ids = outputTokens.ids();
+            int[] counts = outputTokens.counts();
             for (int j = 0, n = outputTokens.size(); j < n; j++) {
-                int i = offset + outputTokens.id(j);
-                logits[i] -= frequency * outputTokens.count(j);
+                int i = offset + ids[j];
+                logits[i] -= frequency * counts[j];
                 logits[i] -= presence;
             }
         }

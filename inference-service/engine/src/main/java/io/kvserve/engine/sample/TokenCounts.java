@@ -59,6 +59,16 @@ final class TokenCounts {
         return counts[index];
     }
 
+    /** The distinct ids, first {@link #size} valid: for loops over all of them. */
+    int[] ids() {
+        return ids;
+    }
+
+    /** Their counts, first {@link #size} valid. */
+    int[] counts() {
+        return counts;
+    }
+
     private void grow() {
         ids = Arrays.copyOf(ids, ids.length * 2);
         counts = Arrays.copyOf(counts, counts.length * 2);
