@@ -84,6 +84,56 @@ final class SampleKernels {
         return n;
     }
 
+    /** The first i in {@code from..n} with {@code lo <= x[i] < hi}, or n. */
+    static int nextInRange(float[] x, int from, int n, float lo, float hi) {
+        int i = from;
+        for (int bound = from + F.loopBound(n - from); i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            if (v.compare(VectorOperators.GE, lo).and(v.compare(VectorOperators.LT, hi)).anyTrue()) {
+                break;
+            }
+        }
+        for (; i < n; i++) {
+            if (x[i] >= lo && x[i] < hi) {
+                return i;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Zeroes the weights below {@code threshold} in {@code weights[0..n)}, refills the per-block sums
+     * the way {@link #expScaled} does and returns the new total.
+     */
+    static double keepAtLeast(float[] weights, int n, float threshold, double[] blockSums) {
+        Arrays.fill(blockSums, 0, numBlocks(n), 0);
+        FloatVector zero = FloatVector.zero(F);
+        double sum = 0;
+        int i = 0;
+        int bound = F.loopBound(n);
+        while (i < bound) {
+            int block = i / BLOCK;
+            int blockEnd = Math.min(bound, i + BLOCK);
+            FloatVector sumV = zero;
+            for (; i < blockEnd; i += L) {
+                FloatVector w = FloatVector.fromArray(F, weights, i);
+                w = w.blend(zero, w.compare(VectorOperators.LT, threshold));
+                w.intoArray(weights, i);
+                sumV = sumV.add(w);
+            }
+            float blockSum = sumV.reduceLanes(VectorOperators.ADD);
+            blockSums[block] = blockSum;
+            sum += blockSum;
+        }
+        for (; i < n; i++) {
+            float w = weights[i] < threshold ? 0f : weights[i];
+            weights[i] = w;
+            blockSums[i / BLOCK] += w;
+            sum += w;
+        }
+        return sum;
+    }
+
     /** {@code sum(exp(x[i] - max))} over {@code x[offset .. offset + n)}, in double. */
     static double sumExp(float[] x, int offset, int n, float max) {
         double sum = 0;

@@ -45,33 +45,36 @@ import java.util.SplittableRandom;
  * V is the vocabulary size.
  * <ul>
  *   <li>bias, min_tokens, penalties: O(number of biased / masked / distinct seen tokens), not O(V):
- *       seen tokens are kept as a list of ids beside a mask;</li>
+ *       seen tokens are kept in {@link TokenCounts}, sized by the request's distinct tokens;</li>
  *   <li>greedy: one O(V) argmax, no allocation beyond the returned {@link SampledToken};</li>
  *   <li>random: O(V) max and softmax weights {@code exp((logit - max) / T)} (Vector API,
  *       {@link SampleKernels}), an O(V / 1024 + 1024) draw. Top-k finds the k-th largest logit with a
  *       size-k min-heap, O(V log k) worst and close to O(V) in practice (most logits lose one
  *       comparison with the root). Top-p does not sort the row: one pass files the weights into 2048
  *       buckets by their leading float bits (exponent and 3 mantissa bits, so buckets are 1/8 octave
- *       wide and ordered), the buckets are walked from the top until their mass reaches p, the
- *       buckets above that one are kept whole and only the m tokens of the boundary bucket are sorted,
- *       O(V + m log m). m is a small part of V unless the row is nearly flat (all weights within 1/8
- *       octave), which is then one full sort.</li>
+ *       wide and ordered), the buckets are walked from the top until their mass reaches p, and only
+ *       the m tokens of that boundary bucket are sorted; over all tokens the rest is one vector pass
+ *       that zeroes the weights below the bucket, so the draw keeps its block sums. O(V + m log m),
+ *       m a small part of V unless the row is nearly flat (all weights within 1/8 octave), which is
+ *       then one full sort. Min-p is one more vector pass.</li>
  *   <li>logprobs: an O(V) copy of the raw row, an O(V) log-sum-exp (one vector {@code exp} per token)
  *       and an insertion top-N, O(V) in practice and O(V N) at worst, N &lt;= 20.</li>
  * </ul>
- * Measured on this project's shared 2-core dev machine, V = 128256, per token including the caller's
- * 128k-float row copy (10 us): best of 10 x 300 tokens in thread CPU time after 3000 of warm-up, an
- * ad-hoc loop, not a JMH benchmark; rows Gaussian with sd 2.5, so top-p keeps about 14k tokens:
+ * Measured on this project's shared 2-core dev machine (AVX-512, load average about 4), V = 128256,
+ * per token including the caller's 128k-float row copy (10 us), rows Gaussian with sd 2.5 so that
+ * top-p 0.9 keeps about 11% of the vocabulary; best of 10 x 300 tokens in thread CPU time
+ * ({@code SamplerBenchmark.main}, command in its comment):
  * <pre>
- *   greedy                     22 us    T = 1, top-k 50                25 us
- *   greedy, 3 penalties        22 us    T = 1, top-p 0.9              330 us
- *   T = 1                      59 us    greedy, 5 logprobs             74 us
+ *   greedy                     20 us    T = 1, top-k 50                24 us
+ *   greedy, 3 penalties        25 us    T = 1, top-p 0.9              169 us
+ *   T = 1                      55 us    greedy, 5 logprobs             76 us
  * </pre>
- * (scalar {@code Math.exp} and a linear draw had T = 1 at 684 us, top-p 0.9 at 978 us). The draw over
- * all tokens walks per-1024-token block sums and then one block. Top-p's remaining cost is the
- * bucket pass and the gather over V.
- * Scratch arrays are allocated once, in the constructor, and only those the parameters need: a greedy
- * request without penalties or logprobs holds none.
+ * The first version (scalar {@code Math.exp}, a linear draw, the nucleus gathered into a sorted list)
+ * took 684 us at T = 1 and 978 us with top-p 0.9 in a wall-clock loop of the same shape.
+ * The O(V) working arrays belong to the calling thread, not the sampler ({@link Scratch}): allocated
+ * on a thread's first call for the largest vocabulary seen, then reused, so no call allocates beyond
+ * the returned token. A sampler holds per-request state only: the penalty counts (only when a
+ * penalty is set, sized by distinct tokens) and its bias and stop ids.
  *
  * <p>References:
  * [1] vLLM v1 {@code vllm/v1/sample/sampler.py};
@@ -84,8 +87,9 @@ import java.util.SplittableRandom;
 public final class SequenceSampler {
 
     /**
-     * Temperatures below this are greedy, as vLLM's {@code _SAMPLING_EPS}: dividing float logits by a
-     * smaller number can overflow to infinity and turn the softmax into NaN.
+     * Temperatures below this are greedy, as vLLM's {@code _SAMPLING_EPS}: below it every token but the
+     * most likely has weight {@code exp(-gap / T)} = 0 in float unless its logit is within about 1e-3
+     * of the max, so a draw would be argmax bar float noise.
      */
     public static final double MIN_TEMPERATURE = 1e-5;
 
@@ -111,25 +115,26 @@ public final class SequenceSampler {
     private final int[] stopTokenIds;     // (numStopIds) params.stopTokenIds() unboxed
 
     // repetition penalty: tokens seen in the prompt or output; null when the penalty is 1
-    private final boolean[] seenMask; // (vocabSize)
-    private int[] seenIds;            // (>= numSeen) distinct seen ids, in first-seen order
-    private int numSeen;
-
+    private final TokenCounts seenTokens;
     // presence / frequency penalty: output tokens only; null when both penalties are 0
-    private final int[] outputCounts; // (vocabSize) occurrences in the output
-    private int[] outputIds;          // (>= numOutputIds) distinct output ids, in first-seen order
-    private int numOutputIds;
+    private final TokenCounts outputTokens;
 
-    // random sampling scratch; null when greedy
-    private final int[] candidateIds;   // (vocabSize) the surviving tokens, first numCandidates valid
-    private final float[] weights;      // (vocabSize) exp(logit - max) of candidateIds[j], unnormalised
-    private final float[] kthHeap;      // (topK) min-heap of the k largest logits; null unless 0 < topK < vocabSize
-    private final long[] sortKeys;      // (vocabSize) weightBits << 32 | ~tokenId; null unless topP < 1
-    private final double[] bucketMass;  // (NUM_BUCKETS) weight mass per bucket; null unless topP < 1
-    private final double[] blockSums;   // (ceil(vocabSize / SampleKernels.BLOCK)) weight mass per block of ids
+    private final boolean useTopK;      // 0 < topK < vocabSize
+    private final boolean useTopP;      // topP < 1
+    private final boolean useLogprobs;  // logprobs >= 0
+
+    // the calling thread's scratch (see Scratch), bound at the start of each sample(); contents never
+    // outlive a call
+    private int[] candidateIds;   // (>= vocabSize) the surviving tokens, first numCandidates valid
+    private float[] weights;      // (>= vocabSize) exp((logit - max) / T) of token j (all tokens) or of
+                                  // candidateIds[j] (a list), unnormalised
+    private float[] kthHeap;      // (>= topK) min-heap of the k largest logits
+    private long[] sortKeys;      // (>= vocabSize) weightBits << 32 | ~tokenId
+    private double[] bucketMass;  // (NUM_BUCKETS) weight mass per bucket
+    private double[] blockSums;   // (>= ceil(vocabSize / SampleKernels.BLOCK)) weight mass per block of ids
+    private float[] rawLogits;    // (>= vocabSize) the row as it came in
 
     // logprobs; null unless requested
-    private final float[] rawLogits;    // (vocabSize) the row as it came in
     private final int[] topIds;         // (logprobs) most likely first
     private final float[] topLogits;    // (logprobs)
 
@@ -170,49 +175,27 @@ public final class SequenceSampler {
         boolean maskEos = eosTokenId >= 0 && !params.ignoreEos() && !params.stopTokenIds().contains(eosTokenId);
         minTokensMaskIds = maskEos ? append(stopTokenIds, eosTokenId) : stopTokenIds;
 
+        for (int id : promptIds) {
+            Objects.checkIndex(id, vocabSize);
+        }
         if (params.repetitionPenalty() != 1) {
-            seenMask = new boolean[vocabSize];
-            seenIds = new int[Math.max(16, promptIds.length + 16)];
+            seenTokens = new TokenCounts(Math.min(vocabSize, promptIds.length + 64));
             for (int id : promptIds) {
-                Objects.checkIndex(id, vocabSize);
-                markSeen(id);
+                seenTokens.add(id);
             }
         } else {
-            seenMask = null;
-            for (int id : promptIds) {
-                Objects.checkIndex(id, vocabSize);
-            }
+            seenTokens = null;
         }
-        if (params.presencePenalty() != 0 || params.frequencyPenalty() != 0) {
-            outputCounts = new int[vocabSize];
-            outputIds = new int[16];
-        } else {
-            outputCounts = null;
-        }
+        outputTokens = params.presencePenalty() != 0 || params.frequencyPenalty() != 0 ? new TokenCounts(64) : null;
 
-        if (greedy) {
-            candidateIds = null;
-            weights = null;
-            kthHeap = null;
-            sortKeys = null;
-            bucketMass = null;
-            blockSums = null;
-        } else {
-            candidateIds = new int[vocabSize];
-            weights = new float[vocabSize];
-            kthHeap = params.topK() > 0 && params.topK() < vocabSize ? new float[params.topK()] : null;
-            sortKeys = params.topP() < 1 ? new long[vocabSize] : null;
-            bucketMass = params.topP() < 1 ? new double[NUM_BUCKETS] : null;
-            blockSums = new double[SampleKernels.numBlocks(vocabSize)];
-        }
-
-        if (params.logprobs() >= 0) {
-            rawLogits = new float[vocabSize];
+        useTopK = params.topK() > 0 && params.topK() < vocabSize;
+        useTopP = params.topP() < 1;
+        useLogprobs = params.logprobs() >= 0;
+        if (useLogprobs) {
             int n = Math.min(params.logprobs(), vocabSize);
             topIds = new int[n];
             topLogits = new float[n];
         } else {
-            rawLogits = null;
             topIds = null;
             topLogits = null;
         }
@@ -243,12 +226,15 @@ public final class SequenceSampler {
      */
     public SampledToken sample(float[] logits, int offset) {
         Objects.checkFromIndexSize(offset, vocabSize, logits.length);
+        if (useLogprobs || !greedy) {
+            bind(SCRATCH.get());
+        }
         double logNormalizer = 0;
         int numTop = 0;
-        if (rawLogits != null) {
+        if (useLogprobs) {
             System.arraycopy(logits, offset, rawLogits, 0, vocabSize);
             logNormalizer = logSumExp(rawLogits, 0, vocabSize);
-            numTop = topN(rawLogits, topIds, topLogits);
+            numTop = topN(rawLogits, vocabSize, topIds, topLogits);
         }
 
         for (int i = 0; i < biasTokenIds.length; i++) {
@@ -264,7 +250,7 @@ public final class SequenceSampler {
         int tokenId = greedy ? argmax(logits, offset, vocabSize) : sampleRandom(logits, offset);
         record(tokenId);
 
-        if (rawLogits == null) {
+        if (!useLogprobs) {
             return new SampledToken(tokenId, Float.NaN, List.of());
         }
         List<SampledToken.TokenLogprob> top = new ArrayList<>(numTop);
@@ -302,21 +288,24 @@ public final class SequenceSampler {
     }
 
     private void applyPenalties(float[] logits, int offset) {
-        if (seenMask != null) {
+        if (seenTokens != null) {
             float p = (float) params.repetitionPenalty();
-            for (int j = 0; j < numSeen; j++) {
-                int i = offset + seenIds[j];
+            int[] ids = seenTokens.ids();
+            for (int j = 0, n = seenTokens.size(); j < n; j++) {
+                int i = offset + ids[j];
                 float x = logits[i];
                 logits[i] = x > 0 ? x / p : x * p;
             }
         }
-        if (outputCounts != null) {
+        if (outputTokens != null) {
             float frequency = (float) params.frequencyPenalty();
             float presence = (float) params.presencePenalty();
-            for (int j = 0; j < numOutputIds; j++) {
-                int id = outputIds[j];
-                logits[offset + id] -= frequency * outputCounts[id];
-                logits[offset + id] -= presence;
+            int[] ids = outputTokens.ids();
+            int[] counts = outputTokens.counts();
+            for (int j = 0, n = outputTokens.size(); j < n; j++) {
+                int i = offset + ids[j];
+                logits[i] -= frequency * counts[j];
+                logits[i] -= presence;
             }
         }
     }
@@ -328,9 +317,9 @@ public final class SequenceSampler {
         int numCandidates;
         float max;
         double mass;
-        if (kthHeap != null) {
+        if (useTopK) {
             // top-k: keep every token at or above the k-th largest logit (temperature keeps the order)
-            float threshold = kthLargest(logits, offset, n, kthHeap);
+            float threshold = kthLargest(logits, offset, n, kthHeap, params.topK());
             allTokens = false;
             numCandidates = 0;
             max = Float.NEGATIVE_INFINITY;
@@ -359,29 +348,35 @@ public final class SequenceSampler {
             return allTokens ? 0 : candidateIds[0];
         }
 
-        if (sortKeys != null) {
-            numCandidates = keepNucleus(allTokens, numCandidates, mass);
-            allTokens = false;
-            mass = 0;
-            for (int j = 0; j < numCandidates; j++) {
-                mass += weights[j];
+        if (useTopP) {
+            if (allTokens) {
+                mass = maskNucleus(n, mass);
+            } else {
+                numCandidates = keepNucleus(numCandidates, mass);
+                mass = 0;
+                for (int j = 0; j < numCandidates; j++) {
+                    mass += weights[j];
+                }
             }
         }
         if (params.minP() > 0) {
             // the most likely token has weight exp(0) = 1 and survives every filter above
             float threshold = (float) params.minP();
-            int kept = 0;
-            mass = 0;
-            for (int j = 0; j < numCandidates; j++) {
-                float w = weights[j];
-                if (w >= threshold) {
-                    candidateIds[kept] = allTokens ? j : candidateIds[j];
-                    weights[kept++] = w;
-                    mass += w;
+            if (allTokens) {
+                mass = SampleKernels.keepAtLeast(weights, n, threshold, blockSums);
+            } else {
+                int kept = 0;
+                mass = 0;
+                for (int j = 0; j < numCandidates; j++) {
+                    float w = weights[j];
+                    if (w >= threshold) {
+                        candidateIds[kept] = candidateIds[j];
+                        weights[kept++] = w;
+                        mass += w;
+                    }
                 }
+                numCandidates = kept;
             }
-            numCandidates = kept;
-            allTokens = false;
         }
 
         double u = random.nextDouble() * mass;
@@ -406,57 +401,72 @@ public final class SequenceSampler {
     }
 
     /**
-     * Shrinks the candidates to the nucleus: the most likely tokens, in order, until their mass reaches
-     * {@code topP * mass}, ties broken by lower token id. Rewrites candidateIds and weights (in no
-     * particular order); returns their count.
+     * Top-p over all tokens: zeroes the weights outside the nucleus (the most likely tokens, in order,
+     * until their mass reaches {@code topP * mass}, ties broken by lower token id) and returns the
+     * nucleus mass, the block sums refilled for the draw.
      *
      * <pre>
      * bucket = weightBits >>> 20   (exponent + 3 mantissa bits: monotone in the weight)
      *
      *   1016 [w = 1.0] | 1015 | ... | b+1 | b | b-1 | ... | 0
-     *   &lt;-- mass &lt; target, all kept -->  ^ mass(1016..b) >= target: only bucket b is sorted, and
-     *                                    kept from its heaviest token until the target is reached
+     *   &lt;-- mass &lt; target, all kept -->  ^ mass(1016..b) >= target: only bucket b is sorted, its
+     *                                    lighter part zeroed one by one, buckets below b zeroed by a
+     *                                    vector pass (w &lt; lower bound of b)
      * </pre>
      * Every weight in a higher bucket is larger than every weight in bucket b, so the higher buckets
      * are a most-likely prefix that does not reach the target yet, and the nucleus ends inside b.
-     * Small candidate sets (after top-k) skip the histogram and sort whole.
      */
-    private int keepNucleus(boolean allTokens, int numCandidates, double mass) {
+    private double maskNucleus(int n, double mass) {
         double target = params.topP() * mass;
-        int boundaryBucket = 0;                 // sort candidates in this bucket ...
-        int keepAboveBucket = NUM_BUCKETS;      // ... keep, unsorted, those above this one
+        int boundary = boundaryBucket(n, target);
+        double cumulative = 0;
+        for (int b = boundary + 1; b < NUM_BUCKETS; b++) {
+            cumulative += bucketMass[b];
+        }
+        float lo = Float.intBitsToFloat(boundary << BUCKET_SHIFT);
+        float hi = Float.intBitsToFloat((boundary + 1) << BUCKET_SHIFT);
+        int numKeys = 0;
+        for (int i = SampleKernels.nextInRange(weights, 0, n, lo, hi); i < n;
+                i = SampleKernels.nextInRange(weights, i + 1, n, lo, hi)) {
+            sortKeys[numKeys++] = sortKey(weights[i], i);
+        }
+        Arrays.sort(sortKeys, 0, numKeys);
+        int k = numKeys - 1;
+        for (; k >= 0 && cumulative < target; k--) {
+            cumulative += Float.intBitsToFloat((int) (sortKeys[k] >>> 32));
+        }
+        for (; k >= 0; k--) {
+            weights[~(int) sortKeys[k]] = 0;
+        }
+        return SampleKernels.keepAtLeast(weights, n, lo, blockSums);
+    }
+
+    /**
+     * Top-p over a candidate list (after top-k): shrinks it to the nucleus as {@link #maskNucleus}
+     * defines it and returns its length; candidateIds and weights are rewritten, in no particular
+     * order. Lists up to {@value #SORT_ALL_MAX_CANDIDATES} are sorted whole, longer ones use the
+     * buckets.
+     */
+    private int keepNucleus(int numCandidates, double mass) {
+        double target = params.topP() * mass;
+        int boundary = 0;                    // sort candidates in this bucket ...
+        int keepAbove = NUM_BUCKETS;         // ... keep, unsorted, those above this one
         if (numCandidates > SORT_ALL_MAX_CANDIDATES) {
-            Arrays.fill(bucketMass, 0);
-            for (int j = 0; j < numCandidates; j++) {
-                float w = weights[j];
-                bucketMass[Float.floatToRawIntBits(w) >>> BUCKET_SHIFT] += w;
-            }
-            double reached = 0;
-            boundaryBucket = NUM_BUCKETS - 1;
-            while (boundaryBucket > 0) {
-                reached += bucketMass[boundaryBucket];
-                if (reached >= target) {
-                    break;
-                }
-                boundaryBucket--;
-            }
-            keepAboveBucket = boundaryBucket;
+            boundary = boundaryBucket(numCandidates, target);
+            keepAbove = boundary;
         }
         int kept = 0;
         int numKeys = 0;
         double cumulative = 0;
         for (int j = 0; j < numCandidates; j++) {
             float w = weights[j];
-            int bits = Float.floatToRawIntBits(w);
-            int bucket = bits >>> BUCKET_SHIFT;
-            if (bucket > keepAboveBucket) {
-                candidateIds[kept] = allTokens ? j : candidateIds[j]; // kept <= j: compacts in place
+            int bucket = Float.floatToRawIntBits(w) >>> BUCKET_SHIFT;
+            if (bucket > keepAbove) {
+                candidateIds[kept] = candidateIds[j]; // kept <= j: compacts in place
                 weights[kept++] = w;
                 cumulative += w;
-            } else if (bucket >= boundaryBucket) {
-                // ascending keys: heavier weight later; on equal weight the lower id has the larger ~id
-                int id = allTokens ? j : candidateIds[j];
-                sortKeys[numKeys++] = ((long) bits << 32) | (~id & 0xFFFF_FFFFL);
+            } else if (bucket >= boundary) {
+                sortKeys[numKeys++] = sortKey(w, candidateIds[j]);
             }
         }
         Arrays.sort(sortKeys, 0, numKeys);
@@ -470,9 +480,35 @@ public final class SequenceSampler {
         return kept;
     }
 
-    /** The k-th largest of {@code x[offset .. offset + n)}, k = heap.length, with a size-k min-heap. */
-    private static float kthLargest(float[] x, int offset, int n, float[] heap) {
-        int k = heap.length;
+    /**
+     * Files weights[0..n) into the buckets (bucketMass) and returns the highest bucket b with
+     * mass(buckets >= b) >= target, 0 if none.
+     */
+    private int boundaryBucket(int n, double target) {
+        Arrays.fill(bucketMass, 0);
+        for (int j = 0; j < n; j++) {
+            float w = weights[j];
+            bucketMass[Float.floatToRawIntBits(w) >>> BUCKET_SHIFT] += w;
+        }
+        double reached = 0;
+        int bucket = NUM_BUCKETS - 1;
+        while (bucket > 0) {
+            reached += bucketMass[bucket];
+            if (reached >= target) {
+                break;
+            }
+            bucket--;
+        }
+        return bucket;
+    }
+
+    /** Ascending keys: heavier weight later; on equal weight the lower id has the larger ~id. */
+    private static long sortKey(float weight, int tokenId) {
+        return ((long) Float.floatToRawIntBits(weight) << 32) | (~tokenId & 0xFFFF_FFFFL);
+    }
+
+    /** The k-th largest of {@code x[offset .. offset + n)}, with heap[0..k) as a min-heap. */
+    private static float kthLargest(float[] x, int offset, int n, float[] heap, int k) {
         System.arraycopy(x, offset, heap, 0, k);
         for (int i = k / 2 - 1; i >= 0; i--) {
             siftDown(heap, i, k);
@@ -511,19 +547,19 @@ public final class SequenceSampler {
     }
 
     /**
-     * Fills ids/values with the {@code ids.length} largest of x, largest first, the lower id first on
+     * Fills ids/values with the {@code ids.length} largest of x[0..n), largest first, the lower id first on
      * ties; returns how many were filled (fewer only if x is shorter).
      */
-    private static int topN(float[] x, int[] ids, float[] values) {
+    private static int topN(float[] x, int n, int[] ids, float[] values) {
         int capacity = ids.length;
         if (capacity == 0) {
             return 0;
         }
         int size = 0;
-        for (int i = 0; i < x.length; i++) {
+        for (int i = 0; i < n; i++) {
             if (size == capacity) {
-                i = SampleKernels.nextAbove(x, 0, i, x.length, values[size - 1]);
-                if (i == x.length) {
+                i = SampleKernels.nextAbove(x, 0, i, n, values[size - 1]);
+                if (i == n) {
                     break;
                 }
             }
@@ -540,26 +576,55 @@ public final class SequenceSampler {
         return size;
     }
 
-    private void record(int tokenId) {
-        numGenerated++;
-        if (seenMask != null) {
-            markSeen(tokenId);
-        }
-        if (outputCounts != null && outputCounts[tokenId]++ == 0) {
-            if (numOutputIds == outputIds.length) {
-                outputIds = Arrays.copyOf(outputIds, outputIds.length * 2);
+    private void bind(Scratch scratch) {
+        scratch.ensure(vocabSize, useTopK ? params.topK() : 0);
+        candidateIds = scratch.candidateIds;
+        weights = scratch.weights;
+        kthHeap = scratch.kthHeap;
+        sortKeys = scratch.sortKeys;
+        bucketMass = scratch.bucketMass;
+        blockSums = scratch.blockSums;
+        rawLogits = scratch.rawLogits;
+    }
+
+    /**
+     * The O(V) working arrays, one set per thread: the engine samples its sequences one after another
+     * on its step thread, so a batch of 256 requests over a 128k vocabulary shares about 2.5 MB here
+     * instead of holding that much each. Sized up to the largest vocabulary and top-k seen, never
+     * down; nothing in them is read before it is written in the same call.
+     */
+    private static final class Scratch {
+        int[] candidateIds = new int[0];
+        float[] weights = new float[0];
+        float[] kthHeap = new float[0];
+        long[] sortKeys = new long[0];
+        final double[] bucketMass = new double[NUM_BUCKETS];
+        double[] blockSums = new double[0];
+        float[] rawLogits = new float[0];
+
+        void ensure(int vocabSize, int topK) {
+            if (weights.length < vocabSize) {
+                candidateIds = new int[vocabSize];
+                weights = new float[vocabSize];
+                sortKeys = new long[vocabSize];
+                blockSums = new double[SampleKernels.numBlocks(vocabSize)];
+                rawLogits = new float[vocabSize];
             }
-            outputIds[numOutputIds++] = tokenId;
+            if (kthHeap.length < topK) {
+                kthHeap = new float[topK];
+            }
         }
     }
 
-    private void markSeen(int tokenId) {
-        if (!seenMask[tokenId]) {
-            seenMask[tokenId] = true;
-            if (numSeen == seenIds.length) {
-                seenIds = Arrays.copyOf(seenIds, seenIds.length * 2);
-            }
-            seenIds[numSeen++] = tokenId;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private void record(int tokenId) {
+        numGenerated++;
+        if (seenTokens != null) {
+            seenTokens.add(tokenId);
+        }
+        if (outputTokens != null) {
+            outputTokens.add(tokenId);
         }
     }
 

@@ -117,4 +117,33 @@ class SampleKernelsTest {
         }
         assertThat(SampleKernels.drawBlocked(weights, n, blockSums, mass)).isEqualTo(n - 1);
     }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 1023, 1025, 4099, 128_256})
+    void keepAtLeast_anyLength_zeroesBelowAndRefillsBlockSums(int n) {
+        float[] x = row(n, n + 3);
+        float[] weights = new float[n];
+        double[] blockSums = new double[SampleKernels.numBlocks(n)];
+        SampleKernels.expScaled(x, 3, n, SampleKernels.max(x, 3, n), 1f, weights, blockSums);
+        float[] expected = weights.clone();
+        double expectedSum = 0;
+        for (int i = 0; i < n; i++) {
+            expected[i] = expected[i] < 0.01f ? 0 : expected[i];
+            expectedSum += expected[i];
+        }
+        double sum = SampleKernels.keepAtLeast(weights, n, 0.01f, blockSums);
+        assertThat(weights).containsExactly(expected);
+        assertThat(sum).isCloseTo(expectedSum, within(expectedSum * 1e-6));
+        assertThat(java.util.Arrays.stream(blockSums).sum()).isCloseTo(sum, within(sum * 1e-12));
+        for (int from = 0; from < n; from += Math.max(1, n / 40)) {
+            int expectedNext = n;
+            for (int i = from; i < n; i++) {
+                if (weights[i] >= 0.02f && weights[i] < 0.05f) {
+                    expectedNext = i;
+                    break;
+                }
+            }
+            assertThat(SampleKernels.nextInRange(weights, from, n, 0.02f, 0.05f)).isEqualTo(expectedNext);
+        }
+    }
 }

@@ -10,6 +10,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class SequenceSamplerTest {
 
@@ -213,10 +216,21 @@ class SequenceSamplerTest {
     }
 
     @Test
-    void sample_topPOverLargeVocab_nucleusSpanningManyBucketsIsExact() {
+    void sample_topKThenTopP_nucleusOfTheRenormalisedTopK() {
+        // top-3 renormalised: 0.44, 0.33, 0.22; top_p 0.7 then needs the first two only
+        float[] logits = logitsOf(0.4, 0.3, 0.2, 0.1);
+        int[] counts = sampleMany(sampler(SamplingParams.builder().temperature(1).topK(3).topP(0.7).seed(2).build(), 4),
+                logits, 3000);
+        assertThat(counts[0]).isPositive();
+        assertThat(counts[1]).isPositive();
+        assertThat(counts[2] + counts[3]).isZero();
+    }
+
+    @ParameterizedTest(name = "vocab {0}, top_k {1}")
+    @CsvSource({"128256, 0", "16384, 16000"})
+    void sample_topPOverLargeVocab_nucleusSpanningManyBucketsIsExact(int vocabSize, int topK) {
         // 40 tokens with p ~ 0.9^i hold 90% (weights over 6 octaves), the rest spread evenly; top_p set
         // half-way between the mass of the first 20 and the first 21 tokens keeps exactly ids 0..20
-        int vocabSize = 128_256;
         double[] p = new double[vocabSize];
         Arrays.fill(p, 0.1 / (vocabSize - 40));
         double geometric = (1 - Math.pow(0.9, 40)) / 0.1;
@@ -228,8 +242,10 @@ class SequenceSamplerTest {
             massOf21 += p[i];
         }
         double topP = massOf21 - p[20] / 2;
-        SequenceSampler sampler = sampler(SamplingParams.builder().temperature(1).topP(topP).seed(13).build(),
-                vocabSize);
+        // top_k 16000 of 16384 keeps every tie of the flat tail: the same nucleus, on the candidate-list
+        // path (and its buckets, past 4096 candidates)
+        SequenceSampler sampler = sampler(SamplingParams.builder().temperature(1).topK(topK).topP(topP).seed(13)
+                .build(), vocabSize);
         int[] counts = sampleMany(sampler, logitsOf(p), 3000); // token 20: ~40 expected
         for (int i = 0; i <= 20; i++) {
             assertThat(counts[i]).as("token %d", i).isPositive();
@@ -270,6 +286,20 @@ class SequenceSamplerTest {
         float[] logits = logitsOf(0.5, 0.3, 0.1, 0.06, 0.04); // threshold 0.15 * 0.5 = 0.075
         SequenceSampler sampler = sampler(SamplingParams.builder().temperature(1).minP(0.15).seed(8).build(), 5);
         int[] counts = sampleMany(sampler, logits, 5000);
+        assertThat(counts[2]).isPositive();
+        assertThat(counts[3] + counts[4]).isZero();
+    }
+
+    @ParameterizedTest(name = "top_k {0}")
+    @ValueSource(ints = {0, 3})
+    void sample_minPWithTopP_bothFiltersHold(int topK) {
+        // p: 0.5, 0.3, 0.1, 0.06, 0.04; top_p 0.95 keeps four, min_p 0.15 (0.075) then drops the fourth
+        float[] logits = logitsOf(0.5, 0.3, 0.1, 0.06, 0.04);
+        SequenceSampler sampler = sampler(
+                SamplingParams.builder().temperature(1).topK(topK).topP(0.95).minP(0.15).seed(8).build(), 5);
+        int[] counts = sampleMany(sampler, logits, 5000);
+        assertThat(counts[0]).isPositive();
+        assertThat(counts[1]).isPositive();
         assertThat(counts[2]).isPositive();
         assertThat(counts[3] + counts[4]).isZero();
     }
@@ -424,6 +454,27 @@ class SequenceSamplerTest {
         SampledToken token = sample(sampler(SamplingParams.builder().logprobs(3).build(), 5),
                 new float[] {1, 2, 2, 0, 2});
         assertThat(token.topLogprobs()).extracting(SampledToken.TokenLogprob::tokenId).containsExactly(1, 2, 4);
+    }
+
+    @Test
+    void sample_afterALargerVocabOnTheSameThread_readsOnlyItsOwnRow() {
+        // the thread's scratch is sized for 128256 and still holds that row's values past 1000
+        float[] large = gaussianLogits(128_256, 1, 3);
+        large[5000] = 100;
+        SequenceSampler big = sampler(SamplingParams.builder().temperature(1).topP(0.9).logprobs(3).seed(1).build(),
+                128_256);
+        assertThat(sample(big, large).tokenId()).isEqualTo(5000);
+
+        float[] small = gaussianLogits(1000, 1, 4);
+        double[] reference = logSoftmaxInDouble(small);
+        SampledToken token = sample(sampler(SamplingParams.builder().temperature(1).topP(0.9).logprobs(3).seed(1)
+                .build(), 1000), small);
+        assertThat(token.tokenId()).isBetween(0, 999);
+        assertThat(token.topLogprobs()).extracting(SampledToken.TokenLogprob::tokenId)
+                .containsExactly(SequenceSampler.argmax(small, 0, 1000), token.topLogprobs().get(1).tokenId(),
+                        token.topLogprobs().get(2).tokenId())
+                .allSatisfy(id -> assertThat(id).isBetween(0, 999));
+        assertThat((double) token.logprob()).isCloseTo(reference[token.tokenId()], within(1e-5));
     }
 
     @Test
