@@ -3,9 +3,16 @@ package io.kvserve.cli;
 import io.kvserve.common.model.ModelFile;
 import io.kvserve.common.tokenizer.Tokenizer;
 import io.kvserve.common.tokenizer.Tokenizer.EncodeOptions;
+import io.kvserve.engine.EngineConfig;
+import io.kvserve.engine.EngineRequest;
+import io.kvserve.engine.FinishReason;
+import io.kvserve.engine.LlmEngine;
+import io.kvserve.engine.RequestOutput;
+import io.kvserve.engine.model.KvCacheDtype;
 import io.kvserve.engine.model.LlamaModel;
 import io.kvserve.engine.model.LlamaWeights;
 import io.kvserve.engine.ops.VectorTensorOps;
+import io.kvserve.engine.sample.SamplingParams;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -13,10 +20,13 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -25,8 +35,11 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code kvserve generate}: greedy generation on the CPU engine for one prompt, with the logits
- * dump our llama.cpp comparison reads.
+ * {@code kvserve generate}: one prompt through the CPU engine ({@link LlmEngine}: the same step loop,
+ * scheduler and sampler that serve requests), its text streamed to stdout, or one JSON object.
+ *
+ * <p>With {@code --dump-logits} it runs the model directly instead (greedy only), because the dump
+ * wants every prompt row, which the engine does not compute (it samples from the last row only):
  *
  * <p>{@code --dump-logits FILE} writes raw little-endian float32 rows of vocabSize, no header:
  * <pre>
@@ -38,7 +51,7 @@ import tools.jackson.databind.node.ObjectNode;
  * stop at EOS).
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = {"Generate tokens for one prompt on the CPU engine (greedy only in this version).",
+        description = {"Generate tokens for one prompt on the CPU engine, streaming the text.",
                 "A model is a .gguf file or a Hugging Face directory."})
 final class GenerateCommand implements Callable<Integer> {
 
@@ -62,11 +75,38 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "16", description = "Most tokens to generate (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature; only 0 (greedy) in this version.")
+    @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature; 0 is greedy (default ${DEFAULT-VALUE}).")
     double temperature;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (unused by greedy decoding).")
-    long seed;
+    @Option(names = "--seed", description = "Sampling seed: the same seed gives the same tokens (default: random).")
+    Long seed;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens; 0 keeps all (default ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling threshold in (0, 1] (default ${DEFAULT-VALUE}).")
+    double topP;
+
+    @Option(names = "--min-p", defaultValue = "0", description = "Drop tokens less likely than min-p times the most likely (default ${DEFAULT-VALUE}).")
+    double minP;
+
+    @Option(names = "--presence-penalty", defaultValue = "0", description = "OpenAI presence penalty, -2..2 (default ${DEFAULT-VALUE}).")
+    double presencePenalty;
+
+    @Option(names = "--frequency-penalty", defaultValue = "0", description = "OpenAI frequency penalty, -2..2 (default ${DEFAULT-VALUE}).")
+    double frequencyPenalty;
+
+    @Option(names = "--repetition-penalty", defaultValue = "1", description = "CTRL repetition penalty, 1 disables it (default ${DEFAULT-VALUE}).")
+    double repetitionPenalty;
+
+    @Option(names = "--stop", description = "A stop string (repeatable); the text ends before it.")
+    List<String> stop = new ArrayList<>();
+
+    @Option(names = "--ignore-eos", description = "Keep generating past the model's end-of-sequence token.")
+    boolean ignoreEos;
+
+    @Option(names = "--kv-type", defaultValue = "f32", description = "KV cache type: f32 or f16 (default ${DEFAULT-VALUE}).")
+    String kvType;
 
     @Option(names = {"-t", "--threads"}, description = "Matmul threads (default: available processors).")
     Integer threads;
@@ -81,11 +121,7 @@ final class GenerateCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws IOException {
-        if (temperature != 0) {
-            throw new IllegalArgumentException("--temperature " + temperature
-                    + ": only greedy (--temperature 0) in this version");
-        }
+    public Integer call() throws Exception {
         if (maxTokens < 0) {
             throw new IllegalArgumentException("--max-tokens " + maxTokens + " must be >= 0");
         }
@@ -93,23 +129,110 @@ final class GenerateCommand implements Callable<Integer> {
         if (numThreads < 1) {
             throw new IllegalArgumentException("--threads " + numThreads + " must be >= 1");
         }
-        PrintWriter out = spec.commandLine().getOut();
+        if (dumpLogits != null && temperature != 0) {
+            throw new IllegalArgumentException("--dump-logits runs greedy decoding only: use --temperature 0");
+        }
+        KvCacheDtype dtype = switch (kvType.toLowerCase(Locale.ROOT)) {
+            case "f16" -> KvCacheDtype.F16;
+            case "f32" -> KvCacheDtype.F32;
+            default -> throw new IllegalArgumentException("--kv-type " + kvType + ": f32 or f16");
+        };
         try (ModelFile modelFile = ModelFile.open(model);
              LlamaWeights weights = LlamaWeights.load(modelFile);
-             VectorTensorOps ops = new VectorTensorOps(numThreads);
-             FileChannel dump = dumpLogits == null ? null : FileChannel.open(dumpLogits, StandardOpenOption.CREATE,
-                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+             VectorTensorOps ops = new VectorTensorOps(numThreads)) {
             Tokenizer tokenizer = modelFile.tokenizer().tokenizer();
             int[] promptIds = prompt.ids != null ? prompt.ids : tokenizer.encode(prompt.text, EncodeOptions.PROMPT);
-            int vocab = modelFile.config().vocabSize();
-            int contextLength = modelFile.config().contextLength();
             if (promptIds.length == 0) {
                 throw new IllegalArgumentException("the prompt is empty: give at least one token");
             }
-            if (promptIds.length > contextLength) {
+            if (promptIds.length > modelFile.config().contextLength()) {
                 throw new IllegalArgumentException("the prompt has " + promptIds.length + " tokens, the model's context "
-                        + contextLength);
+                        + modelFile.config().contextLength());
             }
+            if (dumpLogits != null || maxTokens == 0) {
+                return dumpLogitsRun(modelFile, weights, ops, tokenizer, promptIds, numThreads);
+            }
+            return engineRun(modelFile, weights, ops, tokenizer, promptIds, numThreads, dtype);
+        }
+    }
+
+    /** Through the engine: sampling, stop strings and the streamed text as a server would produce them. */
+    private int engineRun(ModelFile modelFile, LlamaWeights weights, VectorTensorOps ops, Tokenizer tokenizer,
+                          int[] promptIds, int numThreads, KvCacheDtype dtype) throws InterruptedException {
+        SamplingParams.Builder params = SamplingParams.builder().maxTokens(maxTokens).temperature(temperature)
+                .topK(topK).topP(topP).minP(minP).presencePenalty(presencePenalty).frequencyPenalty(frequencyPenalty)
+                .repetitionPenalty(repetitionPenalty).stop(stop).ignoreEos(ignoreEos);
+        if (seed != null) {
+            params.seed(seed);
+        }
+        SamplingParams samplingParams = params.build();
+        int contextLength = modelFile.config().contextLength();
+        int maxModelLen = (int) Math.min((long) promptIds.length + maxTokens + 1, contextLength);
+        int blockSize = 16;
+        EngineConfig config = EngineConfig.builder().maxNumSeqs(1).maxNumBatchedTokens(PREFILL_CHUNK * 4)
+                .blockSize(blockSize).numKvBlocks((maxModelLen + blockSize - 1) / blockSize + 1).kvCacheDtype(dtype)
+                .maxModelLen(Math.max(2, maxModelLen)).build();
+        PrintWriter out = spec.commandLine().getOut();
+        LinkedBlockingQueue<RequestOutput> outputs = new LinkedBlockingQueue<>();
+        List<Integer> outputIds = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        RequestOutput last;
+        try (LlmEngine engine = new LlmEngine(weights, tokenizer, ops, config, event -> { })) {
+            engine.submit(EngineRequest.of("generate", promptIds, samplingParams), outputs::add);
+            do {
+                last = outputs.take();
+                for (int id : last.newTokenIds()) {
+                    outputIds.add(id);
+                }
+                text.append(last.text());
+                if (!json && !last.text().isEmpty()) {
+                    out.print(last.text());
+                    out.flush();
+                }
+            } while (!last.finished());
+        }
+        if (last.finishReason() == FinishReason.ERROR) {
+            throw new IllegalStateException("the engine failed while generating; see the log above");
+        }
+        RequestOutput.Timings t = last.timings();
+        double promptMs = (t.firstTokenNanos() - t.firstScheduledNanos()) / 1e6;
+        double decodeMs = t.lastTokenNanos() > t.firstTokenNanos() ? (t.lastTokenNanos() - t.firstTokenNanos()) / 1e6 : 0;
+        int numGenerated = outputIds.size();
+        double promptTps = promptIds.length / (promptMs / 1e3);
+        double decodeTps = numGenerated > 1 && decodeMs > 0 ? (numGenerated - 1) / (decodeMs / 1e3) : 0;
+        int[] generated = outputIds.stream().mapToInt(Integer::intValue).toArray();
+        if (json) {
+            JsonMapper mapper = JsonMapper.builder().build();
+            ObjectNode root = mapper.createObjectNode();
+            root.putPOJO("prompt_ids", promptIds);
+            root.putPOJO("output_ids", generated);
+            root.put("text", text.toString());
+            root.put("finish_reason", last.finishReason().name().toLowerCase(Locale.ROOT));
+            ObjectNode timings = root.putObject("timings");
+            timings.put("prompt_ms", round(promptMs));
+            timings.put("decode_ms", round(decodeMs));
+            timings.put("prompt_tokens_per_s", round(promptTps));
+            timings.put("decode_tokens_per_s", round(decodeTps));
+            out.println(mapper.writeValueAsString(root));
+        } else {
+            out.println();
+            spec.commandLine().getErr().printf(Locale.ROOT,
+                    "prompt %d tokens in %.1f ms (%.1f tokens/s); generated %d tokens (%s), then %.1f tokens/s; %d threads%n",
+                    promptIds.length, promptMs, promptTps, numGenerated,
+                    last.finishReason().name().toLowerCase(Locale.ROOT), decodeTps, numThreads);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** The model directly, greedy, every logits row written: the llama.cpp comparison's path. */
+    private int dumpLogitsRun(ModelFile modelFile, LlamaWeights weights, VectorTensorOps ops, Tokenizer tokenizer,
+                              int[] promptIds, int numThreads) throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        int vocab = modelFile.config().vocabSize();
+        int contextLength = modelFile.config().contextLength();
+        try (FileChannel dump = dumpLogits == null ? null : FileChannel.open(dumpLogits, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             int maxSeqLen = (int) Math.min((long) promptIds.length + maxTokens, contextLength);
             LlamaModel llama = new LlamaModel(weights, ops, maxSeqLen, Math.min(PREFILL_CHUNK, promptIds.length));
             int chunk = llama.maxBatchTokens();
