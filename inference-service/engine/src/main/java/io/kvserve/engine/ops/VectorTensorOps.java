@@ -105,6 +105,7 @@ public final class VectorTensorOps implements TensorOps {
     // the current attention call, published the same way
     private float[][] attScores; // (numThreads, group * numPositions): one kv head's scores for its query heads
     private float[][] kvRow; // (numThreads, headDim): an F16 key or value row widened to float
+    private float[][] attValueBlock; // (numThreads, blockSize * headDim): a block's F16 value rows widened to float
     // per sequence of the current call, for sequences with >= GATHER_MIN_TOKENS new tokens (else null):
     private float[][] seqKeysT = new float[0][];   // (numSeqs): (numKvHeads, headDim, paddedPositions) keys, transposed
     private float[][] seqValues = new float[0][];  // (numSeqs): (numKvHeads, paddedPositions, headDim) values
@@ -135,6 +136,7 @@ public final class VectorTensorOps implements TensorOps {
         this.rowScratch = new float[numThreads][ROW_TILE][0];
         this.attScores = new float[numThreads][0];
         this.kvRow = new float[numThreads][0];
+        this.attValueBlock = new float[numThreads][0];
     }
 
     public int numThreads() {
@@ -797,6 +799,9 @@ public final class VectorTensorOps implements TensorOps {
             if (kvRow[i].length < headDim) {
                 kvRow[i] = new float[headDim];
             }
+            if (attValueBlock[i].length < cache.blockSize() * headDim) {
+                attValueBlock[i] = new float[cache.blockSize() * headDim];
+            }
         }
         int numGathered = planGather(numTokens, positions, tokenSeqs, numSeqs, cache.kvDim());
         attOut = out;
@@ -955,31 +960,32 @@ public final class VectorTensorOps implements TensorOps {
                 acc.mul(attScale).intoArray(scores, sOffset + p0);
             }
             softmax(scores, sOffset, numPositions);
-            weightedValues(scores, sOffset, numPositions, vals, vBase, headDim, out, qOffset);
+            weightedValues(scores, sOffset, numPositions, vals, vBase, headDim, headDim, out, qOffset, false);
         }
     }
 
     /**
-     * {@code out[i] = sum_p w[p] * values[vBase + p * headDim + i]}, the output row held in
-     * registers 2L elements at a time, two positions per step (4 independent FMA chains).
+     * {@code out[i] (+)= sum_p w[p] * values[vBase + p * stride + i]} for i in 0..headDim-1: the output
+     * row held in registers 2L elements at a time, two positions per step (4 independent FMA chains),
+     * read from and written to memory once. {@code accumulate} adds to out instead of overwriting it.
      */
-    private static void weightedValues(float[] w, int wOffset, int numPositions, float[] values, int vBase,
-                                       int headDim, float[] out, int outOffset) {
+    private static void weightedValues(float[] w, int wOffset, int numPositions, float[] values, int vBase, int stride,
+                                       int headDim, float[] out, int outOffset, boolean accumulate) {
         int i0 = 0;
         for (; i0 + 2 * L <= headDim; i0 += 2 * L) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = a0;
-            FloatVector b0 = a0;
-            FloatVector b1 = a0;
+            FloatVector a0 = accumulate ? FloatVector.fromArray(F, out, outOffset + i0) : FloatVector.zero(F);
+            FloatVector a1 = accumulate ? FloatVector.fromArray(F, out, outOffset + i0 + L) : FloatVector.zero(F);
+            FloatVector b0 = FloatVector.zero(F);
+            FloatVector b1 = b0;
             int p = 0;
             int v = vBase + i0;
-            for (; p + 1 < numPositions; p += 2, v += 2 * headDim) {
+            for (; p + 1 < numPositions; p += 2, v += 2 * stride) {
                 FloatVector w0 = FloatVector.broadcast(F, w[wOffset + p]);
                 FloatVector w1 = FloatVector.broadcast(F, w[wOffset + p + 1]);
                 a0 = FloatVector.fromArray(F, values, v).fma(w0, a0);
                 a1 = FloatVector.fromArray(F, values, v + L).fma(w0, a1);
-                b0 = FloatVector.fromArray(F, values, v + headDim).fma(w1, b0);
-                b1 = FloatVector.fromArray(F, values, v + headDim + L).fma(w1, b1);
+                b0 = FloatVector.fromArray(F, values, v + stride).fma(w1, b0);
+                b1 = FloatVector.fromArray(F, values, v + stride + L).fma(w1, b1);
             }
             if (p < numPositions) {
                 FloatVector w0 = FloatVector.broadcast(F, w[wOffset + p]);
@@ -990,8 +996,8 @@ public final class VectorTensorOps implements TensorOps {
             a1.add(b1).intoArray(out, outOffset + i0 + L);
         }
         for (int i = i0; i < headDim; i++) {
-            float acc = 0;
-            for (int p = 0, v = vBase + i; p < numPositions; p++, v += headDim) {
+            float acc = accumulate ? out[outOffset + i] : 0;
+            for (int p = 0, v = vBase + i; p < numPositions; p++, v += stride) {
                 acc += w[wOffset + p] * values[v];
             }
             out[outOffset + i] = acc;
@@ -1017,6 +1023,7 @@ public final class VectorTensorOps implements TensorOps {
         short[] values16 = f32 ? null : cache.valuesF16(attLayer);
         float[] scores = attScores[threadIndex];
         float[] row = kvRow[threadIndex];
+        float[] valueBlock = attValueBlock[threadIndex];
         float[] q = attQ;
         float[] out = attOut;
         for (int item = start; item < end; item++) {
@@ -1051,21 +1058,26 @@ public final class VectorTensorOps implements TensorOps {
                 softmax(scores, g * numPositions, numPositions);
             }
 
+            // values block by block: the block's rows (F16 widened once into a scratch block) summed
+            // in registers for each query head, out touched once per block
             Arrays.fill(out, qBase, qBase + group * headDim, 0f);
             for (int j0 = 0, b = 0; j0 < numPositions; j0 += blockSize, b++) {
                 int slotBase = blockTable[b] * blockSize;
                 int numInBlock = Math.min(blockSize, numPositions - j0);
-                for (int o = 0; o < numInBlock; o++) {
-                    int vBase = (slotBase + o) * kvDim + kvHeadOffset;
-                    float[] v = values;
-                    if (!f32) {
-                        widen(values16, vBase, row, headDim);
-                        v = row;
-                        vBase = 0;
+                float[] v = values;
+                int vBase = slotBase * kvDim + kvHeadOffset;
+                int stride = kvDim;
+                if (!f32) {
+                    for (int o = 0; o < numInBlock; o++) {
+                        widen(values16, (slotBase + o) * kvDim + kvHeadOffset, valueBlock, o * headDim, headDim);
                     }
-                    for (int g = 0; g < group; g++) {
-                        axpy(scores[g * numPositions + j0 + o], v, vBase, out, qBase + g * headDim, headDim);
-                    }
+                    v = valueBlock;
+                    vBase = 0;
+                    stride = headDim;
+                }
+                for (int g = 0; g < group; g++) {
+                    weightedValues(scores, g * numPositions + j0, numInBlock, v, vBase, stride, headDim, out,
+                            qBase + g * headDim, true);
                 }
             }
         }
@@ -1078,19 +1090,6 @@ public final class VectorTensorOps implements TensorOps {
     private static void widen(short[] half, int offset, float[] dst, int dstOffset, int n) {
         for (int i = 0; i < n; i++) {
             dst[dstOffset + i] = Float.float16ToFloat(half[offset + i]);
-        }
-    }
-
-    /** {@code y[yOffset..+n) += a * x[xOffset..+n)}. */
-    private static void axpy(float a, float[] x, int xOffset, float[] y, int yOffset, int n) {
-        FloatVector av = FloatVector.broadcast(F, a);
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector.fromArray(F, x, xOffset + i).fma(av, FloatVector.fromArray(F, y, yOffset + i))
-                    .intoArray(y, yOffset + i);
-        }
-        for (; i < n; i++) {
-            y[yOffset + i] += a * x[xOffset + i];
         }
     }
 
