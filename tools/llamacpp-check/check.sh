@@ -7,6 +7,10 @@
 #   tools/llamacpp-check/check.sh same-model    safetensors (float64 NumPy reference) vs GGUF (llama.cpp) logits
 #   tools/llamacpp-check/check.sh quant         the generator's quantized tensors vs llama-quantize --pure, and back
 #   tools/llamacpp-check/check.sh all           all of them in order
+#   tools/llamacpp-check/check.sh engine [PRESET:TYPE ...]
+#                                               kvserve's CPU engine logits vs llama.cpp's on the same GGUF file
+#                                               (default: the matrix in inference-service/engine/README.md)
+#   tools/llamacpp-check/check.sh engine-kv     llama.cpp's own --kv f16 vs --kv f32 on tiny f32, for scale
 #
 # Environment:
 #   LLAMA_CPP_DIR     a llama.cpp checkout you built (CPU): include/, ggml/include/, build/bin/ with libllama
@@ -193,6 +197,63 @@ cmd_quant() {
   rm -f "$d"/*.gguf
 }
 
+# kvserve's engine against llama.cpp on one GGUF file: 12 prompt ids, then 8 greedy tokens, every logits row.
+# Where the greedy ids differ, kvserve is run again teacher-forced along llama.cpp's 20 ids, so that every
+# compared row has the same tokens before it on both sides.
+prompt12=1,5,9,100,305,310,512,7,1000,42,77,900
+engine_default=(tiny:f32 tiny:f16 tiny:bf16 tiny:q8_0 tiny:q4_0
+  tiny-qwen2:f32 tiny-qwen2:f16 tiny-qwen2:bf16 tiny-qwen2:q8_0 tiny-qwen2:q4_0
+  tiny-spm:f32 tiny-spm:f16 tiny-spm:bf16 tiny-spm:q8_0 tiny-spm:q4_0
+  smollm2-135m:f32 smollm2-135m:f16 smollm2-135m:bf16 smollm2-135m:q8_0 smollm2-135m:q4_0
+  llama-3.2-1b:q4_k llama-3.2-1b:q6_k llama-3.2-1b:q4_0 llama-3.2-1b:q8_0)
+cmd_engine() {
+  need_llama; need_tools
+  local d="$work/engine" p t f gl gk types
+  mkdir -p "$d"
+  echo "llama.cpp commit $(llama_commit); files in $d; prompt $prompt12 + 8 greedy; llama.cpp --kv f32 --fa off, 2 threads"
+  local list=("$@"); [ ${#list[@]} -gt 0 ] || list=("${engine_default[@]}")
+  for pt in "${list[@]}"; do
+    p=${pt%%:*}; t=${pt#*:}; f="$d/$p-$t.gguf"
+    rm -f "$f"
+    kvserve model generate --preset "$p" --type "$t" --seed 11 -o "$f" 2>&1 >/dev/null | grep -v '^WARNING: Using incubator' >&2 || true
+    types=$(kvserve model inspect "$f" 2>/dev/null | sed -n '1s/.*tensors //p')
+    gl=$("$tgt/logits" -m "$f" --tokens "$prompt12" -o "$d/llama.f32" --kv f32 --fa off -t 2 --gen 8 2>"$d/logits.log" | sed -n 's/^gen: //p') ||
+      { cat "$d/logits.log" >&2; die "logits failed on $f"; }
+    gk=$(kvserve generate --model "$f" --prompt-ids "$prompt12" --max-tokens 8 --temperature 0 --threads 2 \
+           --dump-logits "$d/kvserve.f32" --json 2>/dev/null | "$py" -c 'import sys, json; print(",".join(map(str, json.load(sys.stdin)["output_ids"])))')
+    if [ "$gl" = "$gk" ]; then
+      "$py" "$here/cmp_engine.py" "$d/llama.f32" "$d/kvserve.f32" "$p $t $types" 20 "generated ids identical ($gl)"
+    else
+      kvserve generate --model "$f" --prompt-ids "$prompt12,$gl" --max-tokens 1 --temperature 0 --threads 2 \
+        --dump-logits "$d/kvserve.f32" >/dev/null 2>&1
+      "$py" "$here/cmp_engine.py" "$d/llama.f32" "$d/kvserve.f32" "$p $t $types" 20 \
+        "generated ids differ (llama.cpp $gl, kvserve $gk); rows teacher-forced along llama.cpp's ids"
+    fi
+    if [ "$t" != f32 ]; then
+      # the same weights widened to F32 by llama-quantize (exact): llama.cpp then takes float activations, as
+      # kvserve does, so what is left is the two engines' float arithmetic; along the same 20 ids
+      "$LLAMA_CPP_DIR/build/bin/llama-quantize" --allow-requantize --pure "$f" "$d/wide.gguf" F32 >/dev/null 2>&1 ||
+        die "llama-quantize F32 failed on $f"
+      rm -f "$f"
+      "$tgt/logits" -m "$d/wide.gguf" --tokens "$prompt12,$gl" -o "$d/llama.f32" --kv f32 --fa off -t 2 >/dev/null 2>&1 ||
+        die "logits failed on $d/wide.gguf"
+      "$py" "$here/cmp_engine.py" "$d/llama.f32" "$d/kvserve.f32" "  same file widened to F32 by llama-quantize, llama.cpp on it vs kvserve" 20
+    fi
+    rm -f "$f" "$d/wide.gguf" "$d/llama.f32" "$d/kvserve.f32" "$d/logits.log"
+  done
+}
+# llama.cpp's own F16 KV cache error, for scale: --kv f16 against --kv f32, both llama.cpp, teacher-forced
+cmd_engine_kv() {
+  need_llama; need_tools
+  local d="$work/engine" f gl
+  mkdir -p "$d"; f="$d/tiny-f32.gguf"
+  kvserve model generate --preset tiny --type f32 --seed 11 -o "$f" 2>&1 >/dev/null | grep -v '^WARNING: Using incubator' >&2 || true
+  gl=$("$tgt/logits" -m "$f" --tokens "$prompt12" -o "$d/kv32.f32" --kv f32 --fa off -t 2 --gen 8 2>/dev/null | sed -n 's/^gen: //p')
+  "$tgt/logits" -m "$f" --tokens "$prompt12,$gl" -o "$d/kv16.f32" --kv f16 --fa off -t 2 >/dev/null 2>&1
+  "$py" "$here/cmp_engine.py" "$d/kv32.f32" "$d/kv16.f32" "tiny f32, llama.cpp --kv f16 (second) vs --kv f32 (first)" 20
+  rm -f "$f" "$d/kv32.f32" "$d/kv16.f32"
+}
+
 case "${1:-}" in
   build-tools) cmd_build_tools ;;
   load) cmd_load ;;
@@ -200,5 +261,7 @@ case "${1:-}" in
   same-model) cmd_same_model ;;
   quant) cmd_quant ;;
   all) cmd_build_tools; cmd_load; cmd_tokens; cmd_same_model; cmd_quant ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  engine) shift; cmd_engine "$@" ;;
+  engine-kv) cmd_engine_kv ;;
+  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
