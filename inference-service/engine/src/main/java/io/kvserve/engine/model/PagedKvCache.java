@@ -8,15 +8,29 @@ import io.kvserve.common.model.ModelConfig;
  * this class only stores.
  *
  * <pre>
- *   keys[l], values[l]: (numBlocks, blockSize, numKvHeads, headDim)  = (numSlots, kvDim)
  *   slot of position p in a sequence = blockTable[p / blockSize] * blockSize + p % blockSize
- *   element (slot, kvHead, i) at (slot * numKvHeads + kvHead) * headDim + i
+ *   block = slot / blockSize, o = slot % blockSize, e = kvHead * headDim + i  (e in 0..kvDim-1)
+ *
+ *   values[l]: (numBlocks, blockSize, kvDim)   value (slot, e) at slot * kvDim + e
+ *   keys[l]:   (numBlocks, kvDim, blockSize)   key   (slot, e) at (block * kvDim + e) * blockSize + o
+ *
+ *   one block of keys, kv head h:   e = h*headDim + 0 | k(o=0) k(o=1) ... k(o=blockSize-1) |
+ *                                   e = h*headDim + 1 | ...                                  |
  * </pre>
- * A block is {@code blockSize * kvDim} contiguous elements per layer, so attention over a block reads
- * one run of memory. F32 is stored in {@code float[]}, F16 as IEEE half bits in {@code short[]}
- * (converted with {@link Float#floatToFloat16} on write, {@link Float#float16ToFloat} on read).
- * One array per layer and per K/V keeps each under Java's 2^31 element limit for any cache that
- * fits in memory: {@code numSlots * kvDim} elements.
+ * Keys are stored transposed inside each block: element e of the block's blockSize positions is
+ * one contiguous run, so a query's scores for a whole block are one vector built by headDim
+ * broadcast FMAs ({@code q[i] * keys[e = h*headDim + i][0..blockSize)}), with no sum across lanes per
+ * position (vLLM's paged attention splits its key cache by position in a block the same way [1]).
+ * A block's keys for one kv head are {@code headDim * blockSize} contiguous elements, as are its
+ * values, so attention over a block reads two runs of memory.
+ *
+ * <p>F32 is stored in {@code float[]}, F16 as IEEE half bits in {@code short[]} (converted with
+ * {@link Float#floatToFloat16} on write, {@link Float#float16ToFloat} on read). One array per layer
+ * and per K/V keeps each under Java's 2^31 element limit for any cache that fits in memory:
+ * {@code numSlots * kvDim} elements.
+ *
+ * <p>[1] vLLM, csrc/attention/attention_kernels.cuh: key cache
+ * {@code [num_blocks, num_kv_heads, head_size/x, block_size, x]}.
  */
 public final class PagedKvCache {
 
@@ -25,10 +39,10 @@ public final class PagedKvCache {
     private final int blockSize;
     private final int kvDim;
     private final KvCacheDtype dtype;
-    private final float[][] keysF32;   // (numLayers, numSlots * kvDim), null for F16
-    private final float[][] valuesF32; // (numLayers, numSlots * kvDim), null for F16
-    private final short[][] keysF16;   // (numLayers, numSlots * kvDim), null for F32
-    private final short[][] valuesF16; // (numLayers, numSlots * kvDim), null for F32
+    private final float[][] keysF32;   // (numLayers, numBlocks, kvDim, blockSize), null for F16
+    private final float[][] valuesF32; // (numLayers, numBlocks, blockSize, kvDim), null for F16
+    private final short[][] keysF16;   // (numLayers, numBlocks, kvDim, blockSize), null for F32
+    private final short[][] valuesF16; // (numLayers, numBlocks, blockSize, kvDim), null for F32
 
     public PagedKvCache(ModelConfig config, int numBlocks, int blockSize, KvCacheDtype dtype) {
         this(config.numLayers(), config.kvDim(), numBlocks, blockSize, dtype);
@@ -103,38 +117,48 @@ public final class PagedKvCache {
         return 2L * numLayers * numBlocks * blockSize * kvDim * dtype.numBytes();
     }
 
+    /** Index of key element {@code e} (kvHead * headDim + i) of {@code slot} in a layer's key array. */
+    public int keyIndex(int slot, int e) {
+        int block = slot / blockSize;
+        return (block * kvDim + e) * blockSize + slot - block * blockSize;
+    }
+
     /** Stores one token's key and value rows (kvDim each) of layer {@code layer} in {@code slot}. */
     public void write(int layer, int slot, float[] k, int kOffset, float[] v, int vOffset) {
         int base = slot * kvDim;
+        int keyBase = keyIndex(slot, 0);
         if (dtype == KvCacheDtype.F32) {
-            System.arraycopy(k, kOffset, keysF32[layer], base, kvDim);
+            float[] keys = keysF32[layer];
+            for (int e = 0; e < kvDim; e++) {
+                keys[keyBase + e * blockSize] = k[kOffset + e];
+            }
             System.arraycopy(v, vOffset, valuesF32[layer], base, kvDim);
         } else {
             short[] keys = keysF16[layer];
             short[] values = valuesF16[layer];
-            for (int i = 0; i < kvDim; i++) {
-                keys[base + i] = Float.floatToFloat16(k[kOffset + i]);
-                values[base + i] = Float.floatToFloat16(v[vOffset + i]);
+            for (int e = 0; e < kvDim; e++) {
+                keys[keyBase + e * blockSize] = Float.floatToFloat16(k[kOffset + e]);
+                values[base + e] = Float.floatToFloat16(v[vOffset + e]);
             }
         }
     }
 
-    /** Layer {@code layer}'s keys, (numSlots, kvDim); only for {@link KvCacheDtype#F32}. */
+    /** Layer {@code layer}'s keys, (numBlocks, kvDim, blockSize); only for {@link KvCacheDtype#F32}. */
     public float[] keysF32(int layer) {
         return keysF32[layer];
     }
 
-    /** Layer {@code layer}'s values, (numSlots, kvDim); only for {@link KvCacheDtype#F32}. */
+    /** Layer {@code layer}'s values, (numBlocks, blockSize, kvDim); only for {@link KvCacheDtype#F32}. */
     public float[] valuesF32(int layer) {
         return valuesF32[layer];
     }
 
-    /** Layer {@code layer}'s keys as half bits, (numSlots, kvDim); only for {@link KvCacheDtype#F16}. */
+    /** Layer {@code layer}'s keys as half bits, (numBlocks, kvDim, blockSize); only for {@link KvCacheDtype#F16}. */
     public short[] keysF16(int layer) {
         return keysF16[layer];
     }
 
-    /** Layer {@code layer}'s values as half bits, (numSlots, kvDim); only for {@link KvCacheDtype#F16}. */
+    /** Layer {@code layer}'s values as half bits, (numBlocks, blockSize, kvDim); only for {@link KvCacheDtype#F16}. */
     public short[] valuesF16(int layer) {
         return valuesF16[layer];
     }

@@ -114,10 +114,10 @@ public final class ScalarTensorOps implements TensorOps {
                 int kvHeadOffset = (h / group) * headDim;
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < numPositions; j++) {
-                    int base = slot(blockTable, j, blockSize) * kvDim + kvHeadOffset;
+                    int slot = slot(blockTable, j, blockSize);
                     double dot = 0;
                     for (int i = 0; i < headDim; i++) {
-                        dot += (double) q[qOffset + i] * key(cache, layer, base + i);
+                        dot += (double) q[qOffset + i] * key(cache, layer, cache.keyIndex(slot, kvHeadOffset + i));
                     }
                     scores[j] = dot * scale;
                     max = Math.max(max, scores[j]);

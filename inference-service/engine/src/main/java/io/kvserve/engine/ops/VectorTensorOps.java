@@ -70,6 +70,18 @@ public final class VectorTensorOps implements TensorOps {
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final int TOKEN_TILE = 4;
     private static final int ROW_TILE = 4;
+    /**
+     * Activation bytes a batched matmul keeps hot per token chunk: half of a 1 MiB L2, the rest for
+     * the decoded row tile. Without chunks, every 4-row tile streamed all tokens' activations (3 MiB
+     * for 512 tokens of a 1536-wide row) from L3 or memory.
+     */
+    private static final int X_CHUNK_BYTES = 512 * 1024;
+
+    /** Tokens per chunk for rows of n floats: a multiple of TOKEN_TILE, at least one tile. */
+    static int tokenChunk(int n) {
+        return Math.max(TOKEN_TILE, X_CHUNK_BYTES / (n * Float.BYTES) / TOKEN_TILE * TOKEN_TILE);
+    }
+
     /** A sequence with at least this many new tokens in an attention call has its K/V gathered first. */
     static final int GATHER_MIN_TOKENS = 4;
 
@@ -106,6 +118,7 @@ public final class VectorTensorOps implements TensorOps {
     private float[][] attScores; // (numThreads, group * numPositions): one kv head's scores for its query heads
     private float[][] kvRow; // (numThreads, headDim): an F16 key or value row widened to float
     private float[][] attValueBlock; // (numThreads, blockSize * headDim): a block's F16 value rows widened to float
+    private float[][] attKeyBlock; // (numThreads, headDim * blockSize): a block's F16 keys of one kv head, widened
     // per sequence of the current call, for sequences with >= GATHER_MIN_TOKENS new tokens (else null):
     private float[][] seqKeysT = new float[0][];   // (numSeqs): (numKvHeads, headDim, paddedPositions) keys, transposed
     private float[][] seqValues = new float[0][];  // (numSeqs): (numKvHeads, paddedPositions, headDim) values
@@ -124,6 +137,7 @@ public final class VectorTensorOps implements TensorOps {
     private int attNumHeads;
     private int attHeadDim;
     private float attScale;
+    private int attNumTokens;
 
     /** Ops on {@link Runtime#availableProcessors()} threads. */
     public VectorTensorOps() {
@@ -137,6 +151,7 @@ public final class VectorTensorOps implements TensorOps {
         this.attScores = new float[numThreads][0];
         this.kvRow = new float[numThreads][0];
         this.attValueBlock = new float[numThreads][0];
+        this.attKeyBlock = new float[numThreads][0];
     }
 
     public int numThreads() {
@@ -298,20 +313,29 @@ public final class VectorTensorOps implements TensorOps {
         int numRows = w.numRows();
         int r = start;
         if (numTokens > 1) {
-            for (; r + ROW_TILE <= end; r += ROW_TILE) {
-                for (int k = 0; k < ROW_TILE; k++) {
-                    decodeRow(type, data, (r + k) * rowBytes, rows[k], n);
-                }
-                int t = 0;
-                for (; t + TOKEN_TILE <= numTokens; t += TOKEN_TILE) {
-                    tile4x4(rows[0], rows[1], rows[2], rows[3], n, x, t * n, out, t * numRows + r, numRows);
-                }
-                for (; t < numTokens; t++) {
+            // tokens in chunks whose activations stay in L2 while every row tile of this thread
+            // passes over them; each chunk decodes the rows again (see X_CHUNK_BYTES)
+            int chunk = tokenChunk(n);
+            int numFullTiles = (end - start) / ROW_TILE;
+            for (int t0 = 0; t0 < numTokens; t0 += chunk) {
+                int t1 = Math.min(numTokens, t0 + chunk);
+                for (int tile = 0; tile < numFullTiles; tile++) {
+                    int rt = start + tile * ROW_TILE;
                     for (int k = 0; k < ROW_TILE; k++) {
-                        out[t * numRows + r + k] = dot(rows[k], x, t * n, n);
+                        decodeRow(type, data, (rt + k) * rowBytes, rows[k], n);
+                    }
+                    int t = t0;
+                    for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
+                        tile4x4(rows[0], rows[1], rows[2], rows[3], n, x, t * n, out, t * numRows + rt, numRows);
+                    }
+                    for (; t < t1; t++) {
+                        for (int k = 0; k < ROW_TILE; k++) {
+                            out[t * numRows + rt + k] = dot(rows[k], x, t * n, n);
+                        }
                     }
                 }
             }
+            r = start + numFullTiles * ROW_TILE;
         }
         float[] row = rows[0];
         for (; r < end; r++) {
@@ -801,6 +825,7 @@ public final class VectorTensorOps implements TensorOps {
             }
             if (attValueBlock[i].length < cache.blockSize() * headDim) {
                 attValueBlock[i] = new float[cache.blockSize() * headDim];
+                attKeyBlock[i] = new float[cache.blockSize() * headDim];
             }
         }
         int numGathered = planGather(numTokens, positions, tokenSeqs, numSeqs, cache.kvDim());
@@ -814,6 +839,7 @@ public final class VectorTensorOps implements TensorOps {
         attNumHeads = numHeads;
         attHeadDim = headDim;
         attScale = scale;
+        attNumTokens = numTokens;
         try {
             if (numGathered > 0) {
                 pool.parallelFor(numGathered * numKvHeads, gatherItems);
@@ -898,19 +924,26 @@ public final class VectorTensorOps implements TensorOps {
             float[] keysT = seqKeysT[seq];
             float[] vals = seqValues[seq];
             int kBase = kvHead * headDim * padded;
-            for (int p = 0; p < numPositions; p++) {
-                int src = (blockTable[p / blockSize] * blockSize + p % blockSize) * kvDim + kvHead * headDim;
-                int vDst = (kvHead * padded + p) * headDim;
-                if (f32) {
-                    for (int i = 0; i < headDim; i++) {
-                        keysT[kBase + i * padded + p] = keys[src + i];
+            for (int j0 = 0, b = 0; j0 < numPositions; j0 += blockSize, b++) {
+                int block = blockTable[b];
+                int numInBlock = Math.min(blockSize, numPositions - j0);
+                // keys: each element's run of the block's positions is already contiguous
+                int keyRun = (block * kvDim + kvHead * headDim) * blockSize;
+                for (int i = 0; i < headDim; i++) {
+                    if (f32) {
+                        System.arraycopy(keys, keyRun + i * blockSize, keysT, kBase + i * padded + j0, numInBlock);
+                    } else {
+                        widen(keys16, keyRun + i * blockSize, keysT, kBase + i * padded + j0, numInBlock);
                     }
-                    System.arraycopy(values, src, vals, vDst, headDim);
-                } else {
-                    for (int i = 0; i < headDim; i++) {
-                        keysT[kBase + i * padded + p] = Float.float16ToFloat(keys16[src + i]);
+                }
+                for (int o = 0; o < numInBlock; o++) {
+                    int src = (block * blockSize + o) * kvDim + kvHead * headDim;
+                    int vDst = (kvHead * padded + j0 + o) * headDim;
+                    if (f32) {
+                        System.arraycopy(values, src, vals, vDst, headDim);
+                    } else {
+                        widen(values16, src, vals, vDst, headDim);
                     }
-                    widen(values16, src, vals, vDst, headDim);
                 }
             }
         }
@@ -1004,6 +1037,54 @@ public final class VectorTensorOps implements TensorOps {
         }
     }
 
+    /**
+     * Scores of one query row against one block's keys of one kv head, laid out (headDim,
+     * blockSize) from kBase: {@code scores[sOffset + o] = scale * sum_i q[qOffset + i] * k[kBase + i
+     * * blockSize + o]} for o in 0..numInBlock-1. With blockSize a multiple of L, L positions per
+     * vector, the headDim terms split over 4 accumulators (4 FMA chains); the vector may compute
+     * positions past numInBlock (stale slots of the block), whose scores land in the padding of the
+     * caller's row and are never read.
+     */
+    private static void blockScores(float[] q, int qOffset, float[] k, int kBase, int blockSize, int numInBlock,
+                                    int headDim, float scale, float[] scores, int sOffset) {
+        if (blockSize % L == 0) {
+            for (int o0 = 0; o0 < numInBlock; o0 += L) {
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                int i = 0;
+                for (int r = kBase + o0; i + 4 <= headDim; i += 4, r += 4 * blockSize) {
+                    a0 = FloatVector.fromArray(F, k, r).fma(FloatVector.broadcast(F, q[qOffset + i]), a0);
+                    a1 = FloatVector.fromArray(F, k, r + blockSize).fma(FloatVector.broadcast(F, q[qOffset + i + 1]), a1);
+                    a2 = FloatVector.fromArray(F, k, r + 2 * blockSize).fma(FloatVector.broadcast(F, q[qOffset + i + 2]), a2);
+                    a3 = FloatVector.fromArray(F, k, r + 3 * blockSize).fma(FloatVector.broadcast(F, q[qOffset + i + 3]), a3);
+                }
+                for (int r = kBase + o0 + i * blockSize; i < headDim; i++, r += blockSize) {
+                    a0 = FloatVector.fromArray(F, k, r).fma(FloatVector.broadcast(F, q[qOffset + i]), a0);
+                }
+                a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(scores, sOffset + o0);
+            }
+            return;
+        }
+        for (int o = 0; o < numInBlock; o++) {
+            float dot = 0;
+            for (int i = 0, r = kBase + o; i < headDim; i++, r += blockSize) {
+                dot += q[qOffset + i] * k[r];
+            }
+            scores[sOffset + o] = dot * scale;
+        }
+    }
+
+    /**
+     * The token of the k-th item rank: 0, n-1, 1, n-2, 2, ... A prefill chunk's token t attends to
+     * t + 1 positions, so in token order the last thread's share would cost ~3x the first's (2
+     * threads); in this order every contiguous share pairs cheap and dear tokens.
+     */
+    static int zigzag(int k, int n) {
+        return (k & 1) == 0 ? k >> 1 : n - 1 - (k >> 1);
+    }
+
     private static int roundUp(int n, int multiple) {
         return (n + multiple - 1) / multiple * multiple;
     }
@@ -1024,10 +1105,12 @@ public final class VectorTensorOps implements TensorOps {
         float[] scores = attScores[threadIndex];
         float[] row = kvRow[threadIndex];
         float[] valueBlock = attValueBlock[threadIndex];
+        float[] keyBlock = attKeyBlock[threadIndex];
         float[] q = attQ;
         float[] out = attOut;
+        int numTokens = attNumTokens;
         for (int item = start; item < end; item++) {
-            int t = item / numKvHeads;
+            int t = zigzag(item / numKvHeads, numTokens);
             int kvHead = item % numKvHeads;
             if (seqGathered[attTokenSeqs[t]]) {
                 attendGathered(t, kvHead, group, headDim, scores);
@@ -1038,24 +1121,26 @@ public final class VectorTensorOps implements TensorOps {
             int qBase = (t * numHeads + kvHead * group) * headDim; // the group's query heads are contiguous
             int kvHeadOffset = kvHead * headDim;
 
+            // keys block by block: this kv head's part of a block is (headDim, blockSize), contiguous
+            // (F16 widened once into a scratch block for all query heads of the group); the scores
+            // of L positions of the block come from headDim broadcast FMAs in 4 independent chains
+            int stride = roundUp(numPositions, L); // scores of query head g at g * stride
             for (int j0 = 0, b = 0; j0 < numPositions; j0 += blockSize, b++) {
-                int slotBase = blockTable[b] * blockSize;
                 int numInBlock = Math.min(blockSize, numPositions - j0);
-                for (int o = 0; o < numInBlock; o++) {
-                    int kBase = (slotBase + o) * kvDim + kvHeadOffset;
-                    float[] k = keys;
-                    if (!f32) {
-                        widen(keys16, kBase, row, headDim);
-                        k = row;
-                        kBase = 0;
-                    }
-                    for (int g = 0; g < group; g++) {
-                        scores[g * numPositions + j0 + o] = dot(q, k, qBase + g * headDim, kBase, headDim) * attScale;
-                    }
+                float[] k = keys;
+                int kBase = (blockTable[b] * kvDim + kvHeadOffset) * blockSize;
+                if (!f32) {
+                    widen(keys16, kBase, keyBlock, 0, headDim * blockSize);
+                    k = keyBlock;
+                    kBase = 0;
+                }
+                for (int g = 0; g < group; g++) {
+                    blockScores(q, qBase + g * headDim, k, kBase, blockSize, numInBlock, headDim, attScale, scores,
+                            g * stride + j0);
                 }
             }
             for (int g = 0; g < group; g++) {
-                softmax(scores, g * numPositions, numPositions);
+                softmax(scores, g * stride, numPositions);
             }
 
             // values block by block: the block's rows (F16 widened once into a scratch block) summed
@@ -1066,17 +1151,17 @@ public final class VectorTensorOps implements TensorOps {
                 int numInBlock = Math.min(blockSize, numPositions - j0);
                 float[] v = values;
                 int vBase = slotBase * kvDim + kvHeadOffset;
-                int stride = kvDim;
+                int vStride = kvDim;
                 if (!f32) {
                     for (int o = 0; o < numInBlock; o++) {
                         widen(values16, (slotBase + o) * kvDim + kvHeadOffset, valueBlock, o * headDim, headDim);
                     }
                     v = valueBlock;
                     vBase = 0;
-                    stride = headDim;
+                    vStride = headDim;
                 }
                 for (int g = 0; g < group; g++) {
-                    weightedValues(scores, g * numPositions + j0, numInBlock, v, vBase, stride, headDim, out,
+                    weightedValues(scores, g * stride + j0, numInBlock, v, vBase, vStride, headDim, out,
                             qBase + g * headDim, true);
                 }
             }
