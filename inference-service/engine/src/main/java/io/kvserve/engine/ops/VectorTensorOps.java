@@ -328,10 +328,11 @@ public final class VectorTensorOps implements TensorOps {
                     for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
                         tile4x4(rows[0], rows[1], rows[2], rows[3], n, x, t * n, out, t * numRows + rt, numRows);
                     }
-                    for (; t < t1; t++) {
-                        for (int k = 0; k < ROW_TILE; k++) {
-                            out[t * numRows + rt + k] = dot(rows[k], x, t * n, n);
-                        }
+                    switch (t1 - t) {
+                        case 3 -> tile4x3(rows[0], rows[1], rows[2], rows[3], n, x, t * n, out, t * numRows + rt, numRows);
+                        case 2 -> tile4x2(rows[0], rows[1], rows[2], rows[3], n, x, t * n, out, t * numRows + rt, numRows);
+                        case 1 -> tile4x1(rows[0], rows[1], rows[2], rows[3], n, x, t * n, out, t * numRows + rt);
+                        default -> { }
                     }
                 }
             }
@@ -412,6 +413,108 @@ public final class VectorTensorOps implements TensorOps {
         out[o3 + 1] = tail(a13.reduceLanes(VectorOperators.ADD), r1, x, x3, i, n);
         out[o3 + 2] = tail(a23.reduceLanes(VectorOperators.ADD), r2, x, x3, i, n);
         out[o3 + 3] = tail(a33.reduceLanes(VectorOperators.ADD), r3, x, x3, i, n);
+    }
+
+    /** 4 rows against 3 tokens, summed as in {@link #tile4x4}. */
+    static void tile4x3(float[] r0, float[] r1, float[] r2, float[] r3, int n, float[] x, int xOffset, float[] out,
+                        int outOffset, int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a10 = a00, a20 = a00, a30 = a00;
+        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+        FloatVector a02 = a00, a12 = a00, a22 = a00, a32 = a00;
+        int x1 = xOffset + n;
+        int x2 = x1 + n;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector w0 = FloatVector.fromArray(F, r0, i);
+            FloatVector w1 = FloatVector.fromArray(F, r1, i);
+            FloatVector w2 = FloatVector.fromArray(F, r2, i);
+            FloatVector w3 = FloatVector.fromArray(F, r3, i);
+            FloatVector v = FloatVector.fromArray(F, x, xOffset + i);
+            a00 = w0.fma(v, a00);
+            a10 = w1.fma(v, a10);
+            a20 = w2.fma(v, a20);
+            a30 = w3.fma(v, a30);
+            v = FloatVector.fromArray(F, x, x1 + i);
+            a01 = w0.fma(v, a01);
+            a11 = w1.fma(v, a11);
+            a21 = w2.fma(v, a21);
+            a31 = w3.fma(v, a31);
+            v = FloatVector.fromArray(F, x, x2 + i);
+            a02 = w0.fma(v, a02);
+            a12 = w1.fma(v, a12);
+            a22 = w2.fma(v, a22);
+            a32 = w3.fma(v, a32);
+        }
+        int o1 = outOffset + outStride;
+        int o2 = o1 + outStride;
+        out[outOffset] = tail(a00.reduceLanes(VectorOperators.ADD), r0, x, xOffset, i, n);
+        out[outOffset + 1] = tail(a10.reduceLanes(VectorOperators.ADD), r1, x, xOffset, i, n);
+        out[outOffset + 2] = tail(a20.reduceLanes(VectorOperators.ADD), r2, x, xOffset, i, n);
+        out[outOffset + 3] = tail(a30.reduceLanes(VectorOperators.ADD), r3, x, xOffset, i, n);
+        out[o1] = tail(a01.reduceLanes(VectorOperators.ADD), r0, x, x1, i, n);
+        out[o1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), r1, x, x1, i, n);
+        out[o1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), r2, x, x1, i, n);
+        out[o1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), r3, x, x1, i, n);
+        out[o2] = tail(a02.reduceLanes(VectorOperators.ADD), r0, x, x2, i, n);
+        out[o2 + 1] = tail(a12.reduceLanes(VectorOperators.ADD), r1, x, x2, i, n);
+        out[o2 + 2] = tail(a22.reduceLanes(VectorOperators.ADD), r2, x, x2, i, n);
+        out[o2 + 3] = tail(a32.reduceLanes(VectorOperators.ADD), r3, x, x2, i, n);
+    }
+
+    /**
+     * 4 rows against 2 tokens, the remainder of a token count that is not a multiple of 4; each
+     * output is summed in the same order as in {@link #tile4x4}, so a token's results do not depend
+     * on which tile it fell in.
+     */
+    static void tile4x2(float[] r0, float[] r1, float[] r2, float[] r3, int n, float[] x, int xOffset, float[] out,
+                        int outOffset, int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a10 = a00, a20 = a00, a30 = a00;
+        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+        int x1 = xOffset + n;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector w0 = FloatVector.fromArray(F, r0, i);
+            FloatVector w1 = FloatVector.fromArray(F, r1, i);
+            FloatVector w2 = FloatVector.fromArray(F, r2, i);
+            FloatVector w3 = FloatVector.fromArray(F, r3, i);
+            FloatVector v = FloatVector.fromArray(F, x, xOffset + i);
+            a00 = w0.fma(v, a00);
+            a10 = w1.fma(v, a10);
+            a20 = w2.fma(v, a20);
+            a30 = w3.fma(v, a30);
+            v = FloatVector.fromArray(F, x, x1 + i);
+            a01 = w0.fma(v, a01);
+            a11 = w1.fma(v, a11);
+            a21 = w2.fma(v, a21);
+            a31 = w3.fma(v, a31);
+        }
+        int o1 = outOffset + outStride;
+        out[outOffset] = tail(a00.reduceLanes(VectorOperators.ADD), r0, x, xOffset, i, n);
+        out[outOffset + 1] = tail(a10.reduceLanes(VectorOperators.ADD), r1, x, xOffset, i, n);
+        out[outOffset + 2] = tail(a20.reduceLanes(VectorOperators.ADD), r2, x, xOffset, i, n);
+        out[outOffset + 3] = tail(a30.reduceLanes(VectorOperators.ADD), r3, x, xOffset, i, n);
+        out[o1] = tail(a01.reduceLanes(VectorOperators.ADD), r0, x, x1, i, n);
+        out[o1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), r1, x, x1, i, n);
+        out[o1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), r2, x, x1, i, n);
+        out[o1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), r3, x, x1, i, n);
+    }
+
+    /** 4 rows against 1 token, summed as in {@link #tile4x4}. */
+    static void tile4x1(float[] r0, float[] r1, float[] r2, float[] r3, int n, float[] x, int xOffset, float[] out,
+                        int outOffset) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xOffset + i);
+            a0 = FloatVector.fromArray(F, r0, i).fma(v, a0);
+            a1 = FloatVector.fromArray(F, r1, i).fma(v, a1);
+            a2 = FloatVector.fromArray(F, r2, i).fma(v, a2);
+            a3 = FloatVector.fromArray(F, r3, i).fma(v, a3);
+        }
+        out[outOffset] = tail(a0.reduceLanes(VectorOperators.ADD), r0, x, xOffset, i, n);
+        out[outOffset + 1] = tail(a1.reduceLanes(VectorOperators.ADD), r1, x, xOffset, i, n);
+        out[outOffset + 2] = tail(a2.reduceLanes(VectorOperators.ADD), r2, x, xOffset, i, n);
+        out[outOffset + 3] = tail(a3.reduceLanes(VectorOperators.ADD), r3, x, xOffset, i, n);
     }
 
     /**
