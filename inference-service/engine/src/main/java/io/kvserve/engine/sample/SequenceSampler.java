@@ -1,6 +1,5 @@
 package io.kvserve.engine.sample;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -220,9 +219,10 @@ public final class SequenceSampler {
     }
 
     /**
-     * Picks the next token from {@code logits[offset .. offset + vocabSize)} and records it.
+     * Picks the next token from {@code logits[offset .. offset + vocabSize)} and records it. One call
+     * at a time per sampler; samplers on one thread share that thread's working arrays.
      *
-     * @param logits a scratch row: this method overwrites the range it reads
+     * @param logits a scratch row: this method may overwrite the range it reads
      */
     public SampledToken sample(float[] logits, int offset) {
         Objects.checkFromIndexSize(offset, vocabSize, logits.length);
@@ -253,11 +253,12 @@ public final class SequenceSampler {
         if (!useLogprobs) {
             return new SampledToken(tokenId, Float.NaN, List.of());
         }
-        List<SampledToken.TokenLogprob> top = new ArrayList<>(numTop);
+        var top = new SampledToken.TokenLogprob[numTop];
         for (int j = 0; j < numTop; j++) {
-            top.add(new SampledToken.TokenLogprob(topIds[j], (float) (topLogits[j] - logNormalizer)));
+            top[j] = new SampledToken.TokenLogprob(topIds[j], (float) (topLogits[j] - logNormalizer));
         }
-        return new SampledToken(tokenId, (float) (rawLogits[tokenId] - logNormalizer), top);
+        // List.of is immutable already, so SampledToken's List.copyOf keeps it instead of copying
+        return new SampledToken(tokenId, (float) (rawLogits[tokenId] - logNormalizer), List.of(top));
     }
 
     /** The index of the largest of {@code x[offset .. offset + n)}, the first one on ties; NaN never wins. */
