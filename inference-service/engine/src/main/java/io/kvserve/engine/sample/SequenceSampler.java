@@ -92,7 +92,7 @@ public final class SequenceSampler {
      */
     public static final double MIN_TEMPERATURE = 1e-5;
 
-    /** Rows with at most this many candidates skip the top-p histogram and are sorted whole. */
+    /** Top-p over a candidate list (after top-k) this long or shorter sorts it whole, without buckets. */
     private static final int SORT_ALL_MAX_CANDIDATES = 4096;
     /** Top-p buckets: a positive float's bits shifted right by this many keep exponent + 3 mantissa bits. */
     private static final int BUCKET_SHIFT = 20;
@@ -178,7 +178,8 @@ public final class SequenceSampler {
             Objects.checkIndex(id, vocabSize);
         }
         if (params.repetitionPenalty() != 1) {
-            seenTokens = new TokenCounts(Math.min(vocabSize, promptIds.length + 64));
+            // distinct tokens are usually a fraction of a long prompt: start small, grow by doubling
+            seenTokens = new TokenCounts(Math.min(promptIds.length, 1024) + 64);
             for (int id : promptIds) {
                 seenTokens.add(id);
             }
