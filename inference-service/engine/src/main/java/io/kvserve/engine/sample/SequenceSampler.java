@@ -1,6 +1,5 @@
 package io.kvserve.engine.sample;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +92,7 @@ public final class SequenceSampler {
      */
     public static final double MIN_TEMPERATURE = 1e-5;
 
-    /** Rows with at most this many candidates skip the top-p histogram and are sorted whole. */
+    /** Top-p over a candidate list (after top-k) this long or shorter sorts it whole, without buckets. */
     private static final int SORT_ALL_MAX_CANDIDATES = 4096;
     /** Top-p buckets: a positive float's bits shifted right by this many keep exponent + 3 mantissa bits. */
     private static final int BUCKET_SHIFT = 20;
@@ -179,7 +178,8 @@ public final class SequenceSampler {
             Objects.checkIndex(id, vocabSize);
         }
         if (params.repetitionPenalty() != 1) {
-            seenTokens = new TokenCounts(Math.min(vocabSize, promptIds.length + 64));
+            // distinct tokens are usually a fraction of a long prompt: start small, grow by doubling
+            seenTokens = new TokenCounts(Math.min(promptIds.length, 1024) + 64);
             for (int id : promptIds) {
                 seenTokens.add(id);
             }
@@ -220,9 +220,10 @@ public final class SequenceSampler {
     }
 
     /**
-     * Picks the next token from {@code logits[offset .. offset + vocabSize)} and records it.
+     * Picks the next token from {@code logits[offset .. offset + vocabSize)} and records it. One call
+     * at a time per sampler; samplers on one thread share that thread's working arrays.
      *
-     * @param logits a scratch row: this method overwrites the range it reads
+     * @param logits a scratch row: this method may overwrite the range it reads
      */
     public SampledToken sample(float[] logits, int offset) {
         Objects.checkFromIndexSize(offset, vocabSize, logits.length);
@@ -253,11 +254,12 @@ public final class SequenceSampler {
         if (!useLogprobs) {
             return new SampledToken(tokenId, Float.NaN, List.of());
         }
-        List<SampledToken.TokenLogprob> top = new ArrayList<>(numTop);
+        var top = new SampledToken.TokenLogprob[numTop];
         for (int j = 0; j < numTop; j++) {
-            top.add(new SampledToken.TokenLogprob(topIds[j], (float) (topLogits[j] - logNormalizer)));
+            top[j] = new SampledToken.TokenLogprob(topIds[j], (float) (topLogits[j] - logNormalizer));
         }
-        return new SampledToken(tokenId, (float) (rawLogits[tokenId] - logNormalizer), top);
+        // List.of is immutable already, so SampledToken's List.copyOf keeps it instead of copying
+        return new SampledToken(tokenId, (float) (rawLogits[tokenId] - logNormalizer), List.of(top));
     }
 
     /** The index of the largest of {@code x[offset .. offset + n)}, the first one on ties; NaN never wins. */

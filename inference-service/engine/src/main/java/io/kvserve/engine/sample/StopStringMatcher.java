@@ -98,6 +98,9 @@ public final class StopStringMatcher {
         for (int state : states) {
             held = Math.max(held, state);
         }
+        if (held == 0 && heldBefore == 0) {
+            return new Result(delta, false); // the common case: nothing held, nothing to copy
+        }
         // emit pending + delta except the last `held` units
         int total = heldBefore + delta.length();
         int numEmit = total - held;

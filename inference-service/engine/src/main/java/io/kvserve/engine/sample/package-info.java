@@ -11,6 +11,11 @@
  * generator [2]. {@link io.kvserve.engine.sample.StopStringMatcher} watches the detokenized deltas
  * for stop strings across token boundaries and holds back text that could still become one.
  *
+ * <p>Inside: {@code SampleKernels} holds the O(vocabulary) loops on the Vector API beside their scalar
+ * references; {@code TokenCounts} is the penalties' per-request memory, sized by distinct tokens; the
+ * vocabulary-sized working arrays belong to the calling thread, so a batch of requests on the
+ * engine's step thread shares one set.
+ *
  * <p>References:
  * [1] vLLM v1 {@code vllm/v1/sample/sampler.py};
  * [2] vLLM v1 {@code vllm/v1/sample/ops/topk_topp_sampler.py};
