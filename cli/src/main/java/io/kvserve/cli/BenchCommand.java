@@ -106,8 +106,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        int numThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        check(numThreads >= 1, "--threads " + numThreads + " must be >= 1");
+        int numThreads = EngineOptions.numThreads(threads);
         check(numPrompt >= 0, "--n-prompt " + numPrompt + " must be >= 0");
         check(numGen >= 0, "--n-gen " + numGen + " must be >= 0");
         check(repetitions >= 1, "--repetitions " + repetitions + " must be >= 1");
@@ -117,11 +116,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int s : seqCounts) {
             check(s >= 1, "--batch " + s + ": sequence counts must be >= 1 (0 skips the batched tests)");
         }
-        KvCacheDtype dtype = switch (kvType.toLowerCase(Locale.ROOT)) {
-            case "f16" -> KvCacheDtype.F16;
-            case "f32" -> KvCacheDtype.F32;
-            default -> throw new IllegalArgumentException("--kv-type " + kvType + ": f16 or f32");
-        };
+        KvCacheDtype dtype = EngineOptions.kvCacheDtype(kvType);
 
         List<Result> results = new ArrayList<>();
         long bytesPerToken;
@@ -155,25 +150,21 @@ final class BenchCommand implements Callable<Integer> {
             int vocab = config.vocabSize();
 
             if (numPrompt > 0) {
-                results.add(run("pp" + numPrompt, numPrompt, 0, 1, () -> {
-                    prefill(llama, singleTable, randomIds(random, numPrompt, vocab), 0, logits);
-                    return numPrompt;
-                }));
+                results.add(run("pp" + numPrompt, numPrompt, 0, 1, numPrompt, () -> nanosOf(() ->
+                        prefill(llama, singleTable, randomIds(random, numPrompt, vocab), 0, logits))));
             }
             if (numGen > 0) {
-                results.add(run("tg" + numGen, 0, numGen, 1, () -> {
-                    decode(llama, new int[][] {singleTable}, 1, 0, numGen, random, vocab, logits);
-                    return numGen;
-                }));
+                results.add(run("tg" + numGen, 0, numGen, 1, numGen, () -> nanosOf(() ->
+                        decode(llama, new int[][] {singleTable}, 1, 0, numGen, random, vocab, logits))));
                 for (int numSeqs : seqCounts) {
                     int[][] seqTables = Arrays.copyOf(tables, numSeqs);
-                    results.add(run("tg" + numGen + " x" + numSeqs, batchPrompt, numGen, numSeqs, () -> {
+                    results.add(run("tg" + numGen + " x" + numSeqs, batchPrompt, numGen, numSeqs,
+                            (long) numGen * numSeqs, () -> {
                         for (int s = 0; s < numSeqs; s++) {
                             prefill(llama, seqTables[s], randomIds(random, batchPrompt, vocab), 0, logits);
                         }
-                        long start = System.nanoTime();
-                        decode(llama, seqTables, numSeqs, batchPrompt, numGen, random, vocab, logits);
-                        return -(System.nanoTime() - start); // the decode alone is timed
+                        return nanosOf(() -> decode(llama, seqTables, numSeqs, batchPrompt, numGen, random, vocab,
+                                logits)); // the decode alone is timed
                     }));
                 }
             }
@@ -189,22 +180,24 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A timed body: returns the tokens it processed, or minus the nanoseconds of the part to time. */
+    /** One run of a test; returns the nanoseconds of the part that counts (it times itself). */
     @FunctionalInterface
     private interface Body {
-        long run();
+        long runNanos();
     }
 
-    private Result run(String test, int numPromptTokens, int numGenTokens, int numSeqs, Body body) {
-        body.run(); // warm-up
+    private static long nanosOf(Runnable work) {
+        long start = System.nanoTime();
+        work.run();
+        return System.nanoTime() - start;
+    }
+
+    /** One warm-up run, then {@code repetitions} timed runs of {@code numTokensPerRun} tokens each. */
+    private Result run(String test, int numPromptTokens, int numGenTokens, int numSeqs, long numTokensPerRun, Body body) {
+        body.runNanos();
         double[] rates = new double[repetitions];
-        long tokens = (long) Math.max(numGenTokens, 0) * numSeqs;
         for (int i = 0; i < repetitions; i++) {
-            long start = System.nanoTime();
-            long value = body.run();
-            long nanos = value < 0 ? -value : System.nanoTime() - start;
-            long numTokens = value < 0 ? tokens : value;
-            rates[i] = numTokens / (nanos / 1e9);
+            rates[i] = numTokensPerRun / (body.runNanos() / 1e9);
         }
         return new Result(test, numPromptTokens, numGenTokens, numSeqs, rates);
     }

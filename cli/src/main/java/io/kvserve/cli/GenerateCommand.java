@@ -125,18 +125,11 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 0) {
             throw new IllegalArgumentException("--max-tokens " + maxTokens + " must be >= 0");
         }
-        int numThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (numThreads < 1) {
-            throw new IllegalArgumentException("--threads " + numThreads + " must be >= 1");
-        }
+        int numThreads = EngineOptions.numThreads(threads);
         if (dumpLogits != null && temperature != 0) {
             throw new IllegalArgumentException("--dump-logits runs greedy decoding only: use --temperature 0");
         }
-        KvCacheDtype dtype = switch (kvType.toLowerCase(Locale.ROOT)) {
-            case "f16" -> KvCacheDtype.F16;
-            case "f32" -> KvCacheDtype.F32;
-            default -> throw new IllegalArgumentException("--kv-type " + kvType + ": f32 or f16");
-        };
+        KvCacheDtype dtype = EngineOptions.kvCacheDtype(kvType);
         try (ModelFile modelFile = ModelFile.open(model);
              LlamaWeights weights = LlamaWeights.load(modelFile);
              VectorTensorOps ops = new VectorTensorOps(numThreads)) {

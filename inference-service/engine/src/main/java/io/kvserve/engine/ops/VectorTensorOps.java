@@ -116,7 +116,6 @@ public final class VectorTensorOps implements TensorOps {
 
     // the current attention call, published the same way
     private float[][] attScores; // (numThreads, group * numPositions): one kv head's scores for its query heads
-    private float[][] kvRow; // (numThreads, headDim): an F16 key or value row widened to float
     private float[][] attValueBlock; // (numThreads, blockSize * headDim): a block's F16 value rows widened to float
     private float[][] attKeyBlock; // (numThreads, headDim * blockSize): a block's F16 keys of one kv head, widened
     // per sequence of the current call, for sequences with >= GATHER_MIN_TOKENS new tokens (else null):
@@ -149,7 +148,6 @@ public final class VectorTensorOps implements TensorOps {
         this.pool = new WorkerPool(numThreads);
         this.rowScratch = new float[numThreads][ROW_TILE][0];
         this.attScores = new float[numThreads][0];
-        this.kvRow = new float[numThreads][0];
         this.attValueBlock = new float[numThreads][0];
         this.attKeyBlock = new float[numThreads][0];
     }
@@ -397,22 +395,10 @@ public final class VectorTensorOps implements TensorOps {
         int o1 = outOffset + outStride;
         int o2 = o1 + outStride;
         int o3 = o2 + outStride;
-        out[outOffset] = tail(a00.reduceLanes(VectorOperators.ADD), r0, x, xOffset, i, n);
-        out[outOffset + 1] = tail(a10.reduceLanes(VectorOperators.ADD), r1, x, xOffset, i, n);
-        out[outOffset + 2] = tail(a20.reduceLanes(VectorOperators.ADD), r2, x, xOffset, i, n);
-        out[outOffset + 3] = tail(a30.reduceLanes(VectorOperators.ADD), r3, x, xOffset, i, n);
-        out[o1] = tail(a01.reduceLanes(VectorOperators.ADD), r0, x, x1, i, n);
-        out[o1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), r1, x, x1, i, n);
-        out[o1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), r2, x, x1, i, n);
-        out[o1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), r3, x, x1, i, n);
-        out[o2] = tail(a02.reduceLanes(VectorOperators.ADD), r0, x, x2, i, n);
-        out[o2 + 1] = tail(a12.reduceLanes(VectorOperators.ADD), r1, x, x2, i, n);
-        out[o2 + 2] = tail(a22.reduceLanes(VectorOperators.ADD), r2, x, x2, i, n);
-        out[o2 + 3] = tail(a32.reduceLanes(VectorOperators.ADD), r3, x, x2, i, n);
-        out[o3] = tail(a03.reduceLanes(VectorOperators.ADD), r0, x, x3, i, n);
-        out[o3 + 1] = tail(a13.reduceLanes(VectorOperators.ADD), r1, x, x3, i, n);
-        out[o3 + 2] = tail(a23.reduceLanes(VectorOperators.ADD), r2, x, x3, i, n);
-        out[o3 + 3] = tail(a33.reduceLanes(VectorOperators.ADD), r3, x, x3, i, n);
+        store4(out, outOffset, a00, a10, a20, a30, r0, r1, r2, r3, x, xOffset, i, n);
+        store4(out, o1, a01, a11, a21, a31, r0, r1, r2, r3, x, x1, i, n);
+        store4(out, o2, a02, a12, a22, a32, r0, r1, r2, r3, x, x2, i, n);
+        store4(out, o3, a03, a13, a23, a33, r0, r1, r2, r3, x, x3, i, n);
     }
 
     /** 4 rows against 3 tokens, summed as in {@link #tile4x4}. */
@@ -447,18 +433,9 @@ public final class VectorTensorOps implements TensorOps {
         }
         int o1 = outOffset + outStride;
         int o2 = o1 + outStride;
-        out[outOffset] = tail(a00.reduceLanes(VectorOperators.ADD), r0, x, xOffset, i, n);
-        out[outOffset + 1] = tail(a10.reduceLanes(VectorOperators.ADD), r1, x, xOffset, i, n);
-        out[outOffset + 2] = tail(a20.reduceLanes(VectorOperators.ADD), r2, x, xOffset, i, n);
-        out[outOffset + 3] = tail(a30.reduceLanes(VectorOperators.ADD), r3, x, xOffset, i, n);
-        out[o1] = tail(a01.reduceLanes(VectorOperators.ADD), r0, x, x1, i, n);
-        out[o1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), r1, x, x1, i, n);
-        out[o1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), r2, x, x1, i, n);
-        out[o1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), r3, x, x1, i, n);
-        out[o2] = tail(a02.reduceLanes(VectorOperators.ADD), r0, x, x2, i, n);
-        out[o2 + 1] = tail(a12.reduceLanes(VectorOperators.ADD), r1, x, x2, i, n);
-        out[o2 + 2] = tail(a22.reduceLanes(VectorOperators.ADD), r2, x, x2, i, n);
-        out[o2 + 3] = tail(a32.reduceLanes(VectorOperators.ADD), r3, x, x2, i, n);
+        store4(out, outOffset, a00, a10, a20, a30, r0, r1, r2, r3, x, xOffset, i, n);
+        store4(out, o1, a01, a11, a21, a31, r0, r1, r2, r3, x, x1, i, n);
+        store4(out, o2, a02, a12, a22, a32, r0, r1, r2, r3, x, x2, i, n);
     }
 
     /**
@@ -489,14 +466,8 @@ public final class VectorTensorOps implements TensorOps {
             a31 = w3.fma(v, a31);
         }
         int o1 = outOffset + outStride;
-        out[outOffset] = tail(a00.reduceLanes(VectorOperators.ADD), r0, x, xOffset, i, n);
-        out[outOffset + 1] = tail(a10.reduceLanes(VectorOperators.ADD), r1, x, xOffset, i, n);
-        out[outOffset + 2] = tail(a20.reduceLanes(VectorOperators.ADD), r2, x, xOffset, i, n);
-        out[outOffset + 3] = tail(a30.reduceLanes(VectorOperators.ADD), r3, x, xOffset, i, n);
-        out[o1] = tail(a01.reduceLanes(VectorOperators.ADD), r0, x, x1, i, n);
-        out[o1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), r1, x, x1, i, n);
-        out[o1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), r2, x, x1, i, n);
-        out[o1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), r3, x, x1, i, n);
+        store4(out, outOffset, a00, a10, a20, a30, r0, r1, r2, r3, x, xOffset, i, n);
+        store4(out, o1, a01, a11, a21, a31, r0, r1, r2, r3, x, x1, i, n);
     }
 
     /** 4 rows against 1 token, summed as in {@link #tile4x4}. */
@@ -511,10 +482,19 @@ public final class VectorTensorOps implements TensorOps {
             a2 = FloatVector.fromArray(F, r2, i).fma(v, a2);
             a3 = FloatVector.fromArray(F, r3, i).fma(v, a3);
         }
-        out[outOffset] = tail(a0.reduceLanes(VectorOperators.ADD), r0, x, xOffset, i, n);
-        out[outOffset + 1] = tail(a1.reduceLanes(VectorOperators.ADD), r1, x, xOffset, i, n);
-        out[outOffset + 2] = tail(a2.reduceLanes(VectorOperators.ADD), r2, x, xOffset, i, n);
-        out[outOffset + 3] = tail(a3.reduceLanes(VectorOperators.ADD), r3, x, xOffset, i, n);
+        store4(out, outOffset, a0, a1, a2, a3, r0, r1, r2, r3, x, xOffset, i, n);
+    }
+
+    /**
+     * One token's results of a 4-row tile: {@code out[o + k] = } the lane sum of {@code ak} plus the
+     * scalar rest of row k against the token's activations at xOffset.
+     */
+    private static void store4(float[] out, int o, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
+                               float[] r0, float[] r1, float[] r2, float[] r3, float[] x, int xOffset, int i, int n) {
+        out[o] = tail(a0.reduceLanes(VectorOperators.ADD), r0, x, xOffset, i, n);
+        out[o + 1] = tail(a1.reduceLanes(VectorOperators.ADD), r1, x, xOffset, i, n);
+        out[o + 2] = tail(a2.reduceLanes(VectorOperators.ADD), r2, x, xOffset, i, n);
+        out[o + 3] = tail(a3.reduceLanes(VectorOperators.ADD), r3, x, xOffset, i, n);
     }
 
     /**
@@ -894,18 +874,25 @@ public final class VectorTensorOps implements TensorOps {
 
     /**
      * Paged attention, split over (token, kv head) items: an item computes the G = numHeads /
-     * numKvHeads query heads that share one kv head, so each key and value row is read once for
-     * all G of them (GQA). Two passes over the sequence's blocks, block by block (a block's slots
-     * are contiguous):
+     * numKvHeads query heads that share one kv head, so each key and value is read once for all G of
+     * them (GQA). Per item, two passes over the sequence's positions:
      * <pre>
-     *   pass 1: scores[g][j] = scale * q[t, kvh*G + g] . K[slot(j), kvh]     (G, numPositions), per-thread scratch
+     *   pass 1: scores[g][j] = scale * q[t, kvh*G + g] . K[slot(j), kvh]    (G, numPositions rounded up to L)
      *           softmax of each row g
      *   pass 2: out[t, kvh*G + g] = sum_j scores[g][j] * V[slot(j), kvh]
      * </pre>
-     * F16 rows are widened to a float scratch row first ({@code Float.float16ToFloat}, which C2
-     * vectorizes). Items are split statically: tokens of a long-context decode cost more than those
-     * of a short one, which a static split does not balance; at the batch sizes of a CPU engine the
-     * matmuls dominate.
+     * Keys are stored transposed inside a block ({@link PagedKvCache}), so pass 1 builds the scores of
+     * L positions from headDim broadcast FMAs, with no sum across lanes per position; pass 2 sums
+     * values in registers ({@link #weightedValues}). Two paths:
+     * <ul>
+     *   <li>a sequence with {@link #GATHER_MIN_TOKENS} or more new tokens (a prefill chunk) first
+     *       copies its keys and values, widened to float, into contiguous buffers, once for all its
+     *       tokens ({@link #gatherItems}, then {@link #attendGathered});</li>
+     *   <li>other tokens (decodes) read the blocks in place, F16 blocks widened into a per-thread
+     *       scratch block once for the G query heads.</li>
+     * </ul>
+     * Items are taken in {@link #zigzag} token order so that a static split gives the threads equal
+     * causal work.
      */
     @Override
     public void attention(float[] out, float[] q, int numTokens, int[] positions, int[] tokenSeqs, int[][] blockTables,
@@ -922,9 +909,6 @@ public final class VectorTensorOps implements TensorOps {
         for (int i = 0; i < attScores.length; i++) {
             if (attScores[i].length < scoresLength) {
                 attScores[i] = new float[Math.max(scoresLength, 2 * attScores[i].length)];
-            }
-            if (kvRow[i].length < headDim) {
-                kvRow[i] = new float[headDim];
             }
             if (attValueBlock[i].length < cache.blockSize() * headDim) {
                 attValueBlock[i] = new float[cache.blockSize() * headDim];
@@ -1206,7 +1190,6 @@ public final class VectorTensorOps implements TensorOps {
         short[] keys16 = f32 ? null : cache.keysF16(attLayer);
         short[] values16 = f32 ? null : cache.valuesF16(attLayer);
         float[] scores = attScores[threadIndex];
-        float[] row = kvRow[threadIndex];
         float[] valueBlock = attValueBlock[threadIndex];
         float[] keyBlock = attKeyBlock[threadIndex];
         float[] q = attQ;
@@ -1269,10 +1252,6 @@ public final class VectorTensorOps implements TensorOps {
                 }
             }
         }
-    }
-
-    private static void widen(short[] half, int offset, float[] row, int n) {
-        widen(half, offset, row, 0, n);
     }
 
     private static void widen(short[] half, int offset, float[] dst, int dstOffset, int n) {

@@ -71,7 +71,7 @@ class LlamaModelTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twoFormatPresets")
+    @MethodSource("io.kvserve.engine.model.TestModels#llamaAndQwen2")
     void forward_ggufAndSafetensorsOfSameWeights_giveSameLogits(ModelPreset preset) throws IOException {
         Path gguf = gguf(preset, WeightType.F32);
         Path hf = dir.resolve(preset.name() + "-hf-f32");
@@ -91,12 +91,8 @@ class LlamaModelTest {
         assertThat(maxAbs(fromGguf)).as("logits are not trivially zero").isGreaterThan(0.1f);
     }
 
-    static Stream<ModelPreset> twoFormatPresets() {
-        return Stream.of(ModelPreset.TINY, ModelPreset.TINY_QWEN2);
-    }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twoFormatPresets")
+    @MethodSource("io.kvserve.engine.model.TestModels#llamaAndQwen2")
     void forward_tokenByToken_matchesOnePrefillCall(ModelPreset preset) throws IOException {
         Path file = gguf(preset, WeightType.Q8_0);
         int vocab = preset.vocabSize();
@@ -197,11 +193,7 @@ class LlamaModelTest {
     }
 
     private static Path gguf(ModelPreset preset, WeightType type) throws IOException {
-        Path file = dir.resolve(preset.name() + "-" + type + ".gguf");
-        if (!Files.exists(file)) {
-            new ModelGenerator(preset, SEED).writeGguf(file, type);
-        }
-        return file;
+        return TestModels.gguf(dir, preset, type, SEED);
     }
 
     /** (numTokens, vocab) teacher-forced logits of IDS in one prefill call. */
@@ -214,11 +206,7 @@ class LlamaModelTest {
     }
 
     private static float maxAbsDiff(float[] a, float[] b) {
-        float worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            worst = Math.max(worst, Math.abs(a[i] - b[i]));
-        }
-        return worst;
+        return TestModels.maxAbsDiff(a, b);
     }
 
     private static float maxAbs(float[] a) {

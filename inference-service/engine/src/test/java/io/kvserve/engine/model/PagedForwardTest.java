@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kvserve.common.model.ModelFile;
-import io.kvserve.common.model.gen.ModelGenerator;
 import io.kvserve.common.model.gen.ModelGenerator.WeightType;
 import io.kvserve.common.model.gen.ModelPreset;
 import io.kvserve.engine.ops.VectorTensorOps;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,12 +31,8 @@ class PagedForwardTest {
     @TempDir
     static Path dir;
 
-    static Stream<ModelPreset> presets() {
-        return Stream.of(ModelPreset.TINY, ModelPreset.TINY_QWEN2);
-    }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("presets")
+    @MethodSource("io.kvserve.engine.model.TestModels#llamaAndQwen2")
     void forward_threeSequencesBatchedOverScatteredBlocks_matchesEachAlone(ModelPreset preset) throws IOException {
         Path file = gguf(preset, WeightType.Q8_0);
         int vocab = preset.vocabSize();
@@ -185,18 +178,10 @@ class PagedForwardTest {
 
     private static float maxAbsDiff(float[] a, float[] b) {
         assertThat(a.length).isEqualTo(b.length);
-        float max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
+        return TestModels.maxAbsDiff(a, b);
     }
 
     private static Path gguf(ModelPreset preset, WeightType type) throws IOException {
-        Path file = dir.resolve(preset.name() + "-" + type + ".gguf");
-        if (!Files.exists(file)) {
-            new ModelGenerator(preset, 7).writeGguf(file, type);
-        }
-        return file;
+        return TestModels.gguf(dir, preset, type, 7);
     }
 }
