@@ -167,7 +167,7 @@ public final class KvCacheManager {
         }
         req.numTokens = numTokensAfter;
         cacheFullBlocks(req, chain);
-        return new AllocationResult.Allocated(Arrays.stream(newBlockIds).boxed().toList(), hit.numTokens());
+        return new AllocationResult.Allocated(newBlockIds, hit.numTokens());
     }
 
     private void cacheFullBlocks(RequestBlocks req, List<BlockHash> chain) {
@@ -179,10 +179,13 @@ public final class KvCacheManager {
         req.numHashedBlocks = Math.max(req.numHashedBlocks, numFullBlocks);
     }
 
-    /** The block ids of a request, block 0 first; empty for an unknown request. */
-    public List<Integer> blockTable(String requestId) {
+    /**
+     * A copy of a request's block table, block 0 first (what a {@code ForwardBatch} row takes); empty
+     * for an unknown request.
+     */
+    public int[] blockTable(String requestId) {
         RequestBlocks req = requests.get(requestId);
-        return req == null ? List.of() : Arrays.stream(req.blockIds, 0, req.numBlocks).boxed().toList();
+        return req == null ? new int[0] : Arrays.copyOf(req.blockIds, req.numBlocks);
     }
 
     /** Token slots a request holds; 0 for an unknown request. */
