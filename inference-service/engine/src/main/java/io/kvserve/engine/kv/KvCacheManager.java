@@ -209,6 +209,31 @@ public final class KvCacheManager {
         return true;
     }
 
+    /**
+     * Drops from the prefix cache the blocks of {@code requestId} from the one holding token
+     * {@code numWrittenTokens} on, keeping the blocks in its table: they were cached when allocated,
+     * for the step that was to write them, and that step failed. Blocks wholly before
+     * {@code numWrittenTokens} stay cached. Call it before freeing the request. A no-op for an
+     * unknown request.
+     * <pre>
+     *   blockSize 4, numWrittenTokens 6, the failed step scheduled tokens 6..11:
+     *   | 0  1  2  3 | 4  5  6  7 | 8  9 10 11 |
+     *   |  written   |  partly    |  unwritten |
+     *     stays cached  uncached     uncached
+     * </pre>
+     */
+    public void uncacheUnwritten(String requestId, int numWrittenTokens) {
+        RequestBlocks req = requests.get(requestId);
+        if (req == null) {
+            return;
+        }
+        int firstUnwritten = blockIndex(numWrittenTokens, blockSize);
+        for (int i = firstUnwritten; i < req.numHashedBlocks; i++) {
+            pool.evictHash(req.blockIds[i]);
+        }
+        req.numHashedBlocks = Math.min(req.numHashedBlocks, firstUnwritten);
+    }
+
     /** Requests holding a block table. */
     public int numRequests() {
         return requests.size();

@@ -122,7 +122,8 @@ class KvCacheManagerTest {
         int[] table = manager.blockTable("a");
         List<BlockHash> chain = hasher.hashChain(TENANT_A, prompt, 16);
         free("a");
-        assertThat(pool.freeQueueBlockIds()).endsWith(IntStream.range(0, table.length).map(i -> table[table.length - 1 - i]).toArray());
+        assertThat(pool.freeQueueBlockIds()).endsWith(IntStream.range(0, table.length)
+                .map(i -> table[table.length - 1 - i]).toArray());
         events.drain();
 
         allocate("c", tokens(4 * 13, 9), TENANT_B); // 13 blocks: the 12 never-used ones, then a's last block
@@ -153,6 +154,33 @@ class KvCacheManagerTest {
         }
         assertThat(manager.numTokens("a")).isEqualTo(12);
         assertThat(manager.blockTable("a")).hasSize(3);
+    }
+
+    @Test
+    void uncacheUnwritten_afterAFailedStep_dropsTheBlocksThatStepWasToWriteAndKeepsTheRest() {
+        int[] prompt = tokens(12, 11);
+        List<BlockHash> chain = hasher.hashChain(TENANT_A, prompt, prompt.length);
+        manager.allocateSlots("a", 6, chain);     // step 1 writes tokens 0..5: block 0 full, cached
+        manager.allocateSlots("a", 6, chain);     // step 2, to write 6..11, caches blocks 1 and 2, then fails
+        live.add("a");
+        int[] table = manager.blockTable("a");
+        events.drain();
+
+        manager.uncacheUnwritten("a", 6);
+
+        assertThat(events.drain()).containsExactly(new BlockRemoved(chain.get(1)), new BlockRemoved(chain.get(2)));
+        assertThat(pool.hash(table[0])).contains(chain.get(0));
+        KvInvariants.check(manager, live);
+        free("a");
+        assertThat(manager.findCachedPrefix(chain).blockIds()).containsExactly(table[0]);
+        Allocated b = allocate("b", prompt, TENANT_A);
+        assertThat(b.numCachedTokens()).as("only the written block is hit").isEqualTo(BLOCK_SIZE);
+    }
+
+    @Test
+    void uncacheUnwritten_unknownRequest_changesNothing() {
+        manager.uncacheUnwritten("nobody", 0);
+        assertThat(events.drain()).isEmpty();
     }
 
     @Test
