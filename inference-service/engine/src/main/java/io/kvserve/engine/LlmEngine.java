@@ -59,8 +59,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@link FinishReason#ERROR} (their blocks freed) and the loop goes on; because blocks are entered in
  * the prefix cache when allocated, the blocks that step was to write leave the cache first
  * ({@link KvCacheManager#uncacheUnwritten}: a half-written block must not be hit later), and the
- * failure is logged. A sink that throws aborts its
- * request only.
+ * failure is logged. A sink that throws aborts its request only.
  *
  * <p>The engine does not own the weights, ops or tokenizer: the caller closes them after the engine.
  */
