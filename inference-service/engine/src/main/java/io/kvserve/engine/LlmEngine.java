@@ -57,9 +57,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Failures.</b> An exception from the model fails the requests of that step with
  * {@link FinishReason#ERROR} (their blocks freed) and the loop goes on; because blocks are entered in
- * the prefix cache when allocated, the cache is then reset if no other request holds blocks (a
- * half-written block must not be hit later), and the failure is logged. A sink that throws aborts its
- * request only.
+ * the prefix cache when allocated, the blocks that step was to write leave the cache first
+ * ({@link KvCacheManager#uncacheUnwritten}: a half-written block must not be hit later), and the
+ * failure is logged. A sink that throws aborts its request only.
  *
  * <p>The engine does not own the weights, ops or tokenizer: the caller closes them after the engine.
  */
@@ -79,7 +79,6 @@ public final class LlmEngine implements AutoCloseable {
 
     // owned by the step-loop thread
     private final LlamaModel model;
-    private final BlockPool pool;
     private final KvCacheManager kv;
     private final Scheduler scheduler;
     private final Map<String, Live> live = new HashMap<>();
@@ -147,8 +146,8 @@ public final class LlmEngine implements AutoCloseable {
         this.numTotalBlocks = numBlocks;
         PagedKvCache cache = new PagedKvCache(modelConfig, numBlocks, config.blockSize(), config.kvCacheDtype());
         this.model = new LlamaModel(weights, ops, cache, config.maxNumBatchedTokens());
-        this.pool = new BlockPool(numBlocks, config.enablePrefixCaching(), Objects.requireNonNull(kvEvents, "kvEvents"));
-        this.kv = new KvCacheManager(pool, config.blockSize());
+        this.kv = new KvCacheManager(new BlockPool(numBlocks, config.enablePrefixCaching(),
+                Objects.requireNonNull(kvEvents, "kvEvents")), config.blockSize());
         this.scheduler = new StallFreeScheduler(new SchedulerConfig(config.maxNumBatchedTokens(), config.maxNumSeqs(),
                 maxModelLen, config.agingSeconds()), kv, System::nanoTime);
         this.logits = new float[config.maxNumSeqs() * vocabSize];
@@ -371,13 +370,11 @@ public final class LlmEngine implements AutoCloseable {
             LOG.log(System.Logger.Level.ERROR, "forward of a step with " + sequences.size() + " sequences, "
                     + out.numBatchedTokens() + " tokens failed; failing those requests", e);
             for (ScheduledSequence seq : sequences) {
+                kv.uncacheUnwritten(seq.requestId(), seq.startPosition());
                 Live l = live.get(seq.requestId());
                 if (l != null) {
                     finish(l, FinishReason.ERROR, "", true);
                 }
-            }
-            if (kv.numRequests() == 0) {
-                pool.reset(); // blocks of the failed step were cached at allocation; forget them
             }
             return;
         }

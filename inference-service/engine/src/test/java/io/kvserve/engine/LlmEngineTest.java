@@ -565,15 +565,21 @@ class LlmEngineTest {
                 }
             }
         };
-        engine.submit(EngineRequest.of("doomed", prompt(20, 18), greedy(50)), doomed);
+        // 30 prompt tokens, 2 generated: the failed step feeds token 31, filling block 1 (16..31), which
+        // was cached when allocated for that step; block 0 was written by the prefill
+        int[] doomedPrompt = prompt(30, 18);
+        engine.submit(EngineRequest.of("doomed", doomedPrompt, greedy(50)), doomed);
         RequestOutput last = doomed.await();
         assertThat(last.finishReason()).isEqualTo(FinishReason.ERROR);
         assertThat(last.usage().completionTokens()).isEqualTo(2);
 
-        int[] p = prompt(20, 18); // the same prompt: its blocks must not be hit from the failed step
+        // doomed's 32 tokens and one more: block 0 may be hit, block 1 from the failed step must not be
+        int[] p = Arrays.copyOf(doomedPrompt, 33);
+        System.arraycopy(doomed.tokenIds(), 0, p, 30, 2);
+        p[32] = 5;
         Collector after = submit(engine, EngineRequest.of("after", p, greedy(12)));
         assertThat(after.tokenIds()).containsExactly(reference(p, 12, false));
-        assertThat(after.await().usage().cachedPromptTokens()).isZero();
+        assertThat(after.await().usage().cachedPromptTokens()).isEqualTo(16);
         EngineStats stats = awaitStats(engine, s -> s.numRunning() == 0);
         assertThat(stats.numFreeBlocks()).isEqualTo(stats.numTotalBlocks());
     }

@@ -1,7 +1,5 @@
 package io.kvserve.engine.kv;
 
-import java.util.List;
-
 /** The outcome of {@link KvCacheManager#allocateSlots}: blocks were found, or nothing changed. */
 public sealed interface AllocationResult {
 
@@ -9,14 +7,12 @@ public sealed interface AllocationResult {
      * The request's block table now covers its tokens.
      *
      * @param newBlockIds blocks freshly allocated by this call, appended to the block table in order
-     *                    (cached prefix blocks are not in it)
+     *                    (cached prefix blocks are not in it); a fresh array, not shared with the
+     *                    manager, so it is not copied (this record is made on every decode)
      * @param numCachedTokens leading tokens whose KV was found in the prefix cache (non-zero only on
      *                        a request's first call); the caller computes from this position on
      */
-    record Allocated(List<Integer> newBlockIds, int numCachedTokens) implements AllocationResult {
-        public Allocated {
-            newBlockIds = List.copyOf(newBlockIds);
-        }
+    record Allocated(int[] newBlockIds, int numCachedTokens) implements AllocationResult {
     }
 
     /**

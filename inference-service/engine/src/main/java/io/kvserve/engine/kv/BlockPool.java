@@ -252,7 +252,12 @@ public final class BlockPool {
         return Collections.unmodifiableMap(cachedBlockIds);
     }
 
-    private void evictHash(int id) {
+    /**
+     * Forgets the hash block {@code id} is cached under, if any, emitting {@link KvEvent.BlockRemoved};
+     * for eviction, and for a block cached at allocation whose KV was then never written.
+     */
+    void evictHash(int id) {
+        checkId(id);
         BlockHash hash = hashes[id];
         if (hash != null) {
             hashes[id] = null;

@@ -167,7 +167,7 @@ public final class KvCacheManager {
         }
         req.numTokens = numTokensAfter;
         cacheFullBlocks(req, chain);
-        return new AllocationResult.Allocated(Arrays.stream(newBlockIds).boxed().toList(), hit.numTokens());
+        return new AllocationResult.Allocated(newBlockIds, hit.numTokens());
     }
 
     private void cacheFullBlocks(RequestBlocks req, List<BlockHash> chain) {
@@ -179,10 +179,13 @@ public final class KvCacheManager {
         req.numHashedBlocks = Math.max(req.numHashedBlocks, numFullBlocks);
     }
 
-    /** The block ids of a request, block 0 first; empty for an unknown request. */
-    public List<Integer> blockTable(String requestId) {
+    /**
+     * A copy of a request's block table, block 0 first (what a {@code ForwardBatch} row takes); empty
+     * for an unknown request.
+     */
+    public int[] blockTable(String requestId) {
         RequestBlocks req = requests.get(requestId);
-        return req == null ? List.of() : Arrays.stream(req.blockIds, 0, req.numBlocks).boxed().toList();
+        return req == null ? new int[0] : Arrays.copyOf(req.blockIds, req.numBlocks);
     }
 
     /** Token slots a request holds; 0 for an unknown request. */
@@ -204,6 +207,31 @@ public final class KvCacheManager {
             pool.free(req.blockIds[i]);
         }
         return true;
+    }
+
+    /**
+     * Drops from the prefix cache the blocks of {@code requestId} from the one holding token
+     * {@code numWrittenTokens} on, keeping the blocks in its table: they were cached when allocated,
+     * for the step that was to write them, and that step failed. Blocks wholly before
+     * {@code numWrittenTokens} stay cached. Call it before freeing the request. A no-op for an
+     * unknown request.
+     * <pre>
+     *   blockSize 4, numWrittenTokens 6, the failed step scheduled tokens 6..11:
+     *   | 0  1  2  3 | 4  5  6  7 | 8  9 10 11 |
+     *   |  written   |  partly    |  unwritten |
+     *     stays cached  uncached     uncached
+     * </pre>
+     */
+    public void uncacheUnwritten(String requestId, int numWrittenTokens) {
+        RequestBlocks req = requests.get(requestId);
+        if (req == null) {
+            return;
+        }
+        int firstUnwritten = blockIndex(numWrittenTokens, blockSize);
+        for (int i = firstUnwritten; i < req.numHashedBlocks; i++) {
+            pool.evictHash(req.blockIds[i]);
+        }
+        req.numHashedBlocks = Math.min(req.numHashedBlocks, firstUnwritten);
     }
 
     /** Requests holding a block table. */

@@ -41,8 +41,6 @@ public final class Request {
     private BlockHash nextParent;             // parent of the next full block's hash
 
     private int[] tokenIds;                   // (capacity) prompt then output, numTokens used
-    private int[] blockIds = new int[4];      // (capacity) the KV block table, numBlocks used; mirrors
-    private int numBlocks;                    //   KvCacheManager's, kept here to copy without boxing
     private int numTokens;
     private int numComputedTokens;
     private Status status = Status.WAITING;
@@ -181,20 +179,6 @@ public final class Request {
         }
     }
 
-    /** A copy of the block table: the blocks holding this request's KV, block 0 first. */
-    public int[] blockTable() {
-        return Arrays.copyOf(blockIds, numBlocks);
-    }
-
-    void appendBlockIds(List<Integer> newBlockIds) {
-        if (numBlocks + newBlockIds.size() > blockIds.length) {
-            blockIds = Arrays.copyOf(blockIds, Math.max(2 * blockIds.length, numBlocks + newBlockIds.size()));
-        }
-        for (int i = 0; i < newBlockIds.size(); i++) {
-            blockIds[numBlocks++] = newBlockIds.get(i);
-        }
-    }
-
     void markScheduled(int numNewTokens, long nowNanos) {
         numComputedTokens += numNewTokens;
         if (firstScheduledNanos < 0) {
@@ -217,12 +201,10 @@ public final class Request {
         preempted = true;
         numPreemptions++;
         numComputedTokens = 0;
-        numBlocks = 0;
     }
 
     void markFinished() {
         status = Status.FINISHED;
-        numBlocks = 0;
     }
 
     long admissionSeq() {

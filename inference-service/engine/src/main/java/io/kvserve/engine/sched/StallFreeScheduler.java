@@ -154,7 +154,7 @@ public final class StallFreeScheduler implements Scheduler {
             budget -= numNew;
         }
 
-        // 2. waiting requests, best ranked first, while budget, sequences and blocks last
+        // 3. waiting requests, best ranked first, while budget, sequences and blocks last
         if (preemptedIds.isEmpty() && budget > 0 && running.size() < config.maxNumSeqs() && !waiting.isEmpty()) {
             for (Request r : rank(now)) {
                 if (budget == 0 || running.size() >= config.maxNumSeqs()) {
@@ -172,8 +172,6 @@ public final class StallFreeScheduler implements Scheduler {
                     throw new IllegalStateException("prefix hit of " + r.requestId() + " changed between lookup ("
                             + numHitTokens + " tokens) and allocation (" + allocated.numCachedTokens() + ")");
                 }
-                r.appendBlockIds(hit.blockIds().subList(0, numHitBlocks));
-                r.appendBlockIds(allocated.newBlockIds());
                 waiting.remove(r);
                 running.add(r);
                 r.admit(numHitTokens, numAdmissions++);
@@ -194,8 +192,7 @@ public final class StallFreeScheduler implements Scheduler {
      * {@code r} just does not run this step). False when {@code r} got no slots.
      */
     private boolean allocateOrPreempt(Request r, int numNew, List<String> preemptedIds, boolean onlyNewer) {
-        AllocationResult result;
-        while ((result = kv.allocateSlots(r.requestId(), numNew, r.blockHashes())) instanceof AllocationResult.NoFreeBlocks) {
+        while (kv.allocateSlots(r.requestId(), numNew, r.blockHashes()) instanceof AllocationResult.NoFreeBlocks) {
             Request victim = running.getLast();
             if (victim.lastScheduledStep == numSteps || (onlyNewer && victim.admissionSeq() <= r.admissionSeq())) {
                 return false;
@@ -210,7 +207,6 @@ public final class StallFreeScheduler implements Scheduler {
                 return false;
             }
         }
-        r.appendBlockIds(((AllocationResult.Allocated) result).newBlockIds());
         return true;
     }
 
@@ -220,9 +216,9 @@ public final class StallFreeScheduler implements Scheduler {
         r.lastScheduledStep = numSteps;
     }
 
-    private static ScheduledSequence sequence(Request r, int startPosition, int numNew) {
-        return new ScheduledSequence(r.requestId(), r.tokenIds(startPosition, numNew), startPosition, r.blockTable(),
-                startPosition + numNew == r.numTokens());
+    private ScheduledSequence sequence(Request r, int startPosition, int numNew) {
+        return new ScheduledSequence(r.requestId(), r.tokenIds(startPosition, numNew), startPosition,
+                kv.blockTable(r.requestId()), startPosition + numNew == r.numTokens());
     }
 
     /** The {@code maxNumCandidates} oldest waiting requests, best first: see the class comment. */

@@ -9,6 +9,7 @@ import io.kvserve.engine.kv.AllocationResult.NoFreeBlocks;
 import io.kvserve.engine.kv.KvEvent.BlockRemoved;
 import io.kvserve.engine.kv.KvEvent.BlockStored;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -47,10 +48,10 @@ class KvCacheManagerTest {
         Allocated b = allocate("b", second, TENANT_A);
 
         assertThat(b.numCachedTokens()).isEqualTo(12);
-        assertThat(manager.blockTable("b").subList(0, 3)).isEqualTo(manager.blockTable("a").subList(0, 3));
-        assertThat(b.newBlockIds()).hasSize(1).doesNotContainAnyElementsOf(manager.blockTable("a"));
-        assertThat(manager.blockTable("b")).endsWith(b.newBlockIds().getFirst());
-        manager.blockTable("a").subList(0, 3).forEach(id -> assertThat(pool.refCount(id)).isEqualTo(2));
+        assertThat(Arrays.copyOf(manager.blockTable("b"), 3)).containsExactly(Arrays.copyOf(manager.blockTable("a"), 3));
+        assertThat(b.newBlockIds()).hasSize(1).doesNotContain(manager.blockTable("a"));
+        assertThat(manager.blockTable("b")).endsWith(b.newBlockIds()[0]);
+        Arrays.stream(manager.blockTable("a"), 0, 3).forEach(id -> assertThat(pool.refCount(id)).isEqualTo(2));
         assertThat(manager.prefixCacheQueries()).isEqualTo(28);
         assertThat(manager.prefixCacheHits()).isEqualTo(12);
     }
@@ -59,11 +60,11 @@ class KvCacheManagerTest {
     void allocateSlots_prefixOfAFinishedRequest_revivesItsFreeBlocks() {
         int[] prompt = tokens(9, 2);
         allocate("a", prompt, TENANT_A);
-        List<Integer> tableA = manager.blockTable("a");
+        int[] tableA = manager.blockTable("a");
         free("a");
         Allocated b = allocate("b", prompt, TENANT_A);
         assertThat(b.numCachedTokens()).isEqualTo(8);
-        assertThat(manager.blockTable("b").subList(0, 2)).isEqualTo(tableA.subList(0, 2));
+        assertThat(Arrays.copyOf(manager.blockTable("b"), 2)).containsExactly(Arrays.copyOf(tableA, 2));
     }
 
     @Test
@@ -81,7 +82,7 @@ class KvCacheManagerTest {
         allocate("a", prompt, TENANT_A);
         Allocated b = allocate("b", prompt, TENANT_B);
         assertThat(b.numCachedTokens()).isZero();
-        assertThat(manager.blockTable("b")).doesNotContainAnyElementsOf(manager.blockTable("a"));
+        assertThat(manager.blockTable("b")).doesNotContain(manager.blockTable("a"));
         assertThat(manager.findCachedPrefix(hasher.hashChain(TENANT_B, prompt, 16)).numBlocks()).isEqualTo(4);
         assertThat(manager.findCachedPrefix(hasher.hashChain(salt(3), prompt, 16)).numBlocks()).isZero();
     }
@@ -118,10 +119,11 @@ class KvCacheManagerTest {
     void free_releasesTailFirst_soTheTailIsEvictedBeforeThePrefix() {
         int[] prompt = tokens(16, 8);
         allocate("a", prompt, TENANT_A);
-        List<Integer> table = manager.blockTable("a");
+        int[] table = manager.blockTable("a");
         List<BlockHash> chain = hasher.hashChain(TENANT_A, prompt, 16);
         free("a");
-        assertThat(pool.freeQueueBlockIds()).endsWith(table.reversed().stream().mapToInt(i -> i).toArray());
+        assertThat(pool.freeQueueBlockIds()).endsWith(IntStream.range(0, table.length)
+                .map(i -> table[table.length - 1 - i]).toArray());
         events.drain();
 
         allocate("c", tokens(4 * 13, 9), TENANT_B); // 13 blocks: the 12 never-used ones, then a's last block
@@ -155,11 +157,38 @@ class KvCacheManagerTest {
     }
 
     @Test
+    void uncacheUnwritten_afterAFailedStep_dropsTheBlocksThatStepWasToWriteAndKeepsTheRest() {
+        int[] prompt = tokens(12, 11);
+        List<BlockHash> chain = hasher.hashChain(TENANT_A, prompt, prompt.length);
+        manager.allocateSlots("a", 6, chain);     // step 1 writes tokens 0..5: block 0 full, cached
+        manager.allocateSlots("a", 6, chain);     // step 2, to write 6..11, caches blocks 1 and 2, then fails
+        live.add("a");
+        int[] table = manager.blockTable("a");
+        events.drain();
+
+        manager.uncacheUnwritten("a", 6);
+
+        assertThat(events.drain()).containsExactly(new BlockRemoved(chain.get(1)), new BlockRemoved(chain.get(2)));
+        assertThat(pool.hash(table[0])).contains(chain.get(0));
+        KvInvariants.check(manager, live);
+        free("a");
+        assertThat(manager.findCachedPrefix(chain).blockIds()).containsExactly(table[0]);
+        Allocated b = allocate("b", prompt, TENANT_A);
+        assertThat(b.numCachedTokens()).as("only the written block is hit").isEqualTo(BLOCK_SIZE);
+    }
+
+    @Test
+    void uncacheUnwritten_unknownRequest_changesNothing() {
+        manager.uncacheUnwritten("nobody", 0);
+        assertThat(events.drain()).isEmpty();
+    }
+
+    @Test
     void slot_followsTheBlockTable() {
         allocate("a", tokens(10, 10), TENANT_A);
-        List<Integer> table = manager.blockTable("a");
+        int[] table = manager.blockTable("a");
         for (int p = 0; p < 10; p++) {
-            assertThat(manager.slot("a", p)).isEqualTo(table.get(p / 4) * 4 + p % 4);
+            assertThat(manager.slot("a", p)).isEqualTo(table[p / 4] * 4 + p % 4);
         }
         assertThat(KvCacheManager.blockIndex(9, 4)).isEqualTo(2);
         assertThat(KvCacheManager.blockOffset(9, 4)).isEqualTo(1);

@@ -74,7 +74,7 @@ class KvCacheMatrixTest {
         if (spec.prefixCaching()) {
             assertThat(b.numCachedTokens()).isEqualTo(2 * bs);
             assertThat(b.newBlockIds()).hasSize(1);
-            assertThat(manager.blockTable("b").subList(0, 2)).isEqualTo(manager.blockTable("a").subList(0, 2));
+            assertThat(Arrays.copyOf(manager.blockTable("b"), 2)).containsExactly(Arrays.copyOf(manager.blockTable("a"), 2));
             assertThat(manager.prefixCacheHits()).isEqualTo(2L * bs);
         } else {
             assertThat(b.numCachedTokens()).isZero();
@@ -85,7 +85,7 @@ class KvCacheMatrixTest {
         manager.free("b"); // room for c in the small pool with caching off
         var c = (Allocated) manager.allocateSlots("c", second.length, hasher.hashChain(TENANT_SALTS[1], second, second.length));
         assertThat(c.numCachedTokens()).as("other tenant").isZero();
-        assertThat(manager.blockTable("c")).doesNotContainAnyElementsOf(manager.blockTable("a"));
+        assertThat(manager.blockTable("c")).doesNotContain(manager.blockTable("a"));
         KvInvariants.check(manager, List.of("a", "c"));
     }
 
@@ -197,10 +197,10 @@ class KvCacheMatrixTest {
             assertThat(allocated.numCachedTokens()).isEqualTo(expectedHit.size() * bs);
             List<Integer> expectedNew = Arrays.stream(before.freeQueue()).boxed()
                     .filter(id -> !revived.contains(id)).limit(needed).toList();
-            assertThat(allocated.newBlockIds()).as("LRU: taken from the head of the free queue").isEqualTo(expectedNew);
+            assertThat(boxed(allocated.newBlockIds())).as("LRU: taken from the head of the free queue").isEqualTo(expectedNew);
             List<Integer> table = new ArrayList<>(expectedHit);
             table.addAll(expectedNew);
-            assertThat(manager.blockTable(requestId)).isEqualTo(table);
+            assertThat(boxed(manager.blockTable(requestId))).isEqualTo(table);
             checkEvictionEvents(before, expectedNew);
             record(requestId, tokens, tenant);
         }
@@ -212,7 +212,7 @@ class KvCacheMatrixTest {
             int[] ids = tokens.stream().mapToInt(i -> i).toArray();
             List<BlockHash> chain = hasher.hashChain(TENANT_SALTS[tenantByRequest.get(requestId)], ids, ids.length);
             var before = KvInvariants.Snapshot.of(pool);
-            List<Integer> tableBefore = manager.blockTable(requestId);
+            int[] tableBefore = manager.blockTable(requestId);
             int needed = ids.length % spec.blockSize() == 1 || spec.blockSize() == 1 ? 1 : 0;
 
             AllocationResult result = manager.allocateSlots(requestId, 1, chain);
@@ -220,18 +220,18 @@ class KvCacheMatrixTest {
             if (needed > before.freeQueue().length) {
                 assertThat(result).isEqualTo(new NoFreeBlocks(1, 0));
                 assertThat(KvInvariants.Snapshot.of(pool)).isEqualTo(before);
-                assertThat(manager.blockTable(requestId)).isEqualTo(tableBefore);
+                assertThat(manager.blockTable(requestId)).containsExactly(tableBefore);
                 tokens.removeLast(); // the step did not run
                 return;
             }
             List<Integer> expectedNew = Arrays.stream(before.freeQueue()).boxed().limit(needed).toList();
-            assertThat(((Allocated) result).newBlockIds()).isEqualTo(expectedNew);
+            assertThat(boxed(((Allocated) result).newBlockIds())).isEqualTo(expectedNew);
             checkEvictionEvents(before, expectedNew);
         }
 
         private void free() {
             String requestId = pick();
-            List<Integer> table = manager.blockTable(requestId);
+            List<Integer> table = boxed(manager.blockTable(requestId));
             var before = KvInvariants.Snapshot.of(pool);
             assertThat(manager.free(requestId)).isTrue();
             tokensByRequest.remove(requestId);
@@ -275,6 +275,10 @@ class KvCacheMatrixTest {
             List<String> ids = new ArrayList<>(tokensByRequest.keySet());
             return ids.get(random.nextInt(ids.size()));
         }
+    }
+
+    private static List<Integer> boxed(int[] blockIds) {
+        return Arrays.stream(blockIds).boxed().toList();
     }
 
     private static byte[] salt(int seed) {
