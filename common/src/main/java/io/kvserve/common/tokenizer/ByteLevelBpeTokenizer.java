@@ -165,7 +165,6 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
         int[] ids = new int[n];
         int[] prev = new int[n];
         int[] next = new int[n];
-        int numSymbols = 0;
         for (int i = 0; i < n; i++) {
             int id = byteTokenIds[utf8[i] & 0xFF];
             ids[i] = id;
@@ -203,8 +202,9 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
                 pushPair(heap, ids, prev[left], left);
             }
         }
+        int numSymbols = 0;
         for (int i = 0; i < n; i++) {
-            if (ids[i] != Integer.MIN_VALUE && ids[i] >= 0) {
+            if (ids[i] >= 0) {
                 numSymbols++;
             }
         }
