@@ -307,11 +307,6 @@ public final class GgmlQuants {
     }
 
     /**
-     * Per sub-block of 32: min (clamped to &lt;= 0) and max give scale = (max - min) / 15. The
-     * super-block scales are d = max(scale) / 63 and dmin = max(-min) / 63; the 6-bit sub-block
-     * scale is rounded up (so 15 steps still span the range) and the 6-bit min to nearest.
-     */
-    /**
      * Per-call work arrays of the K-quant quantizers, reused for every super-block so that
      * quantizing a large tensor allocates nothing per block. Every element is written before it
      * is read in each block.
@@ -325,6 +320,11 @@ public final class GgmlQuants {
         final int[] levels = new int[256]; // (QK_K): Q4_K 0..15, Q6_K q + 32 in 0..63
     }
 
+    /**
+     * Per sub-block of 32: min (clamped to &lt;= 0) and max give scale = (max - min) / 15. The
+     * super-block scales are d = max(scale) / 63 and dmin = max(-min) / 63; the 6-bit sub-block
+     * scale is rounded up (so 15 steps still span the range) and the 6-bit min to nearest.
+     */
     private static void quantizeBlockQ4_K(float[] x, int in, MemorySegment dst, long block, KQuantScratch scratch) {
         float[] subScales = scratch.subScales; // (max - min) / 15 for the 8 sub-blocks
         float[] subMins = scratch.subMins;

@@ -471,14 +471,7 @@ public final class GgufFile implements AutoCloseable {
     /** Unmaps the file; segments obtained from it become inaccessible. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            try {
-                arena.close();
-            } catch (RuntimeException e) {
-                closed.set(false); // still mapped (a segment was in use on another thread); a later close may succeed
-                throw e;
-            }
-        }
+        MappedFiles.closeOnce(closed, arena);
     }
 
     @Override

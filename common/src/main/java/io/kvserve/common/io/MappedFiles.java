@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Read-only memory maps of model files, through the FFM API (so files over 2 GiB work). */
 public final class MappedFiles {
@@ -34,6 +35,22 @@ public final class MappedFiles {
         } catch (IOException | RuntimeException | Error e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /**
+     * Closes {@code arena} (unmapping the file) the first time this is called with {@code closed};
+     * later calls do nothing. If the arena cannot close yet (a segment is in use on another thread)
+     * the flag is reset and the exception thrown, so a later close may succeed.
+     */
+    public static void closeOnce(AtomicBoolean closed, Arena arena) {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                arena.close();
+            } catch (RuntimeException e) {
+                closed.set(false);
+                throw e;
+            }
         }
     }
 }

@@ -270,13 +270,6 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Unmaps the file. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            try {
-                arena.close();
-            } catch (RuntimeException e) {
-                closed.set(false); // still mapped (a segment was in use on another thread); a later close may succeed
-                throw e;
-            }
-        }
+        MappedFiles.closeOnce(closed, arena);
     }
 }

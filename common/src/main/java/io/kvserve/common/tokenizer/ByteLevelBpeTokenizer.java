@@ -99,13 +99,8 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
     }
 
     @Override
-    public int[] encode(String text, EncodeOptions options) {
-        String clean = Utf8.replaceLoneSurrogates(text);
-        IntList out = new IntList(clean.length() / 3 + 4);
-        if (options.addSpecialTokens() && specials.addBos()) {
-            out.add(specials.bosId().getAsInt());
-        }
-        table.segment(clean, options.parseSpecials(), new TokenTable.SegmentSink() {
+    TokenTable.SegmentSink segmentEncoder(IntList out) {
+        return new TokenTable.SegmentSink() {
             @Override
             public void rawText(String s, int start, int end) {
                 encodeRaw(s, start, end, out);
@@ -115,11 +110,7 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
             public void addedToken(int id) {
                 out.add(id);
             }
-        });
-        if (options.addSpecialTokens() && specials.addEos()) {
-            out.add(specials.eosId().getAsInt());
-        }
-        return out.toArray();
+        };
     }
 
     private void encodeRaw(String text, int start, int end, IntList out) {
@@ -174,7 +165,6 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
         int[] ids = new int[n];
         int[] prev = new int[n];
         int[] next = new int[n];
-        int numSymbols = 0;
         for (int i = 0; i < n; i++) {
             int id = byteTokenIds[utf8[i] & 0xFF];
             ids[i] = id;
@@ -212,8 +202,9 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
                 pushPair(heap, ids, prev[left], left);
             }
         }
+        int numSymbols = 0;
         for (int i = 0; i < n; i++) {
-            if (ids[i] != Integer.MIN_VALUE && ids[i] >= 0) {
+            if (ids[i] >= 0) {
                 numSymbols++;
             }
         }
@@ -235,11 +226,6 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
         if (merge >= 0) {
             heap.push((merge & 0xFFFFFFFF00000000L) | left);
         }
-    }
-
-    @Override
-    public String decode(int[] ids, boolean skipSpecials) {
-        return table.decode(ids, skipSpecials, false);
     }
 
 

@@ -89,18 +89,15 @@ public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
     }
 
     @Override
-    public int[] encode(String text, EncodeOptions options) {
-        String clean = Utf8.replaceLoneSurrogates(text);
-        IntList out = new IntList(clean.length() / 3 + 4);
-        if (options.addSpecialTokens() && specials.addBos()) {
-            out.add(specials.bosId().getAsInt());
-        }
-        boolean[] prevIsSpecial = {true};
-        table.segment(clean, options.parseSpecials(), new TokenTable.SegmentSink() {
+    TokenTable.SegmentSink segmentEncoder(IntList out) {
+        return new TokenTable.SegmentSink() {
+            /** llama.cpp's is_prev_special: the text start counts as following an added token. */
+            private boolean prevIsSpecial = true;
+
             @Override
             public void rawText(String s, int start, int end) {
                 StringBuilder escaped = new StringBuilder(end - start + 1);
-                if (addSpacePrefix && prevIsSpecial[0]) {
+                if (addSpacePrefix && prevIsSpecial) {
                     escaped.append(SPACE_MARK);
                 }
                 for (int i = start; i < end; i++) {
@@ -108,19 +105,15 @@ public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
                     escaped.append(c == ' ' ? SPACE_MARK : c);
                 }
                 tokenize(escaped.toString(), out);
-                prevIsSpecial[0] = false;
+                prevIsSpecial = false;
             }
 
             @Override
             public void addedToken(int id) {
                 out.add(id);
-                prevIsSpecial[0] = true;
+                prevIsSpecial = true;
             }
-        });
-        if (options.addSpecialTokens() && specials.addEos()) {
-            out.add(specials.eosId().getAsInt());
-        }
-        return out.toArray();
+        };
     }
 
     private record Bigram(int left, int right, float score, int numChars) {
@@ -204,11 +197,6 @@ public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
                 return;
             }
         }
-    }
-
-    @Override
-    public String decode(int[] ids, boolean skipSpecials) {
-        return table.decode(ids, skipSpecials, addSpacePrefix);
     }
 
     @Override

@@ -76,10 +76,7 @@ public final class Utf8 {
             if ((b & 0xC0) == 0x80) {
                 continue; // continuation byte, keep looking for the lead
             }
-            int need = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b < 0xE0 ? 2 : 1;
-            if (b >= 0xF5) {
-                need = 1;
-            }
+            int need = b >= 0xF5 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 1;
             if (need > back && isValidPrefix(bytes, length - back, back)) {
                 return length - back;
             }

@@ -3,8 +3,9 @@ package io.kvserve.common.tokenizer;
 import java.util.OptionalInt;
 
 /**
- * What every vocabulary-table tokenizer answers the same way: ids to texts, bytes and types, and
- * the special tokens. Subclasses add the encoding algorithm and its decode rules.
+ * What every vocabulary-table tokenizer answers the same way: ids to texts, bytes and types, the
+ * special tokens, the encode frame (BOS, added tokens, EOS) and byte-concatenating decode.
+ * Subclasses add the encoding of raw text and whether decode strips a leading space.
  */
 abstract sealed class VocabularyTokenizer implements Tokenizer permits ByteLevelBpeTokenizer, SentencePieceBpeTokenizer {
 
@@ -15,6 +16,32 @@ abstract sealed class VocabularyTokenizer implements Tokenizer permits ByteLevel
         specials.checkRange(table.texts.length);
         this.table = table;
         this.specials = specials;
+    }
+
+    /**
+     * BOS, the text split at added tokens with each raw segment encoded by the sink from
+     * {@link #segmentEncoder}, then EOS.
+     */
+    @Override
+    public final int[] encode(String text, EncodeOptions options) {
+        String clean = Utf8.replaceLoneSurrogates(text);
+        IntList out = new IntList(clean.length() / 3 + 4);
+        if (options.addSpecialTokens() && specials.addBos()) {
+            out.add(specials.bosId().getAsInt());
+        }
+        table.segment(clean, options.parseSpecials(), segmentEncoder(out));
+        if (options.addSpecialTokens() && specials.addEos()) {
+            out.add(specials.eosId().getAsInt());
+        }
+        return out.toArray();
+    }
+
+    /** A sink, fresh for one {@link #encode} call, that appends each segment's ids to {@code out}. */
+    abstract TokenTable.SegmentSink segmentEncoder(IntList out);
+
+    @Override
+    public final String decode(int[] ids, boolean skipSpecials) {
+        return table.decode(ids, skipSpecials, stripsLeadingSpace());
     }
 
     @Override

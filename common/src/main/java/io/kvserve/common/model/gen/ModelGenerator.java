@@ -8,10 +8,13 @@ import io.kvserve.common.safetensors.SafetensorsDtype;
 import io.kvserve.common.safetensors.SafetensorsWriter;
 import io.kvserve.common.tokenizer.GgufTokenizerData;
 import io.kvserve.common.tokenizer.SyntheticVocab;
+import io.kvserve.common.tokenizer.TokenType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -235,12 +238,12 @@ public final class ModelGenerator {
         if (numTokens == preset.vocabSize()) {
             return t;
         }
-        List<String> tokens = new java.util.ArrayList<>(t.tokens());
-        int[] types = java.util.Arrays.copyOf(t.tokenTypes(), preset.vocabSize());
-        float[] scores = t.scores() == null ? null : java.util.Arrays.copyOf(t.scores(), preset.vocabSize());
+        List<String> tokens = new ArrayList<>(t.tokens());
+        int[] types = Arrays.copyOf(t.tokenTypes(), preset.vocabSize());
+        float[] scores = t.scores() == null ? null : Arrays.copyOf(t.scores(), preset.vocabSize());
         for (int id = numTokens; id < preset.vocabSize(); id++) {
             tokens.add("[PAD" + id + "]");
-            types[id] = 5;                                      // UNUSED, as the converter marks padding
+            types[id] = TokenType.UNUSED.ggufCode();            // as the converter marks padding
         }
         return new GgufTokenizerData(t.model(), t.pre(), tokens, scores, types, t.merges(), t.bosId(), t.eosId(),
                 t.unknownId(), t.paddingId(), t.addBos(), t.addEos(), t.addSpacePrefix(), t.chatTemplate());
