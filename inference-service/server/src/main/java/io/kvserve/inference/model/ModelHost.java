@@ -52,6 +52,7 @@ public final class ModelHost implements SmartLifecycle {
     private volatile ModelState state = ModelState.STOPPED;
     private volatile ServedModel served;
     private volatile Throwable failure;
+    private volatile long readyAtEpochSeconds;
     private ModelFile modelFile;
     private LlamaWeights weights;
     private VectorTensorOps ops;
@@ -98,6 +99,11 @@ public final class ModelHost implements SmartLifecycle {
         };
     }
 
+    /** When the model became ready, Unix seconds ({@code created} in {@code /v1/models}). */
+    public long startedAtEpochSeconds() {
+        return readyAtEpochSeconds;
+    }
+
     /** The engine's latest stats while it runs. */
     public Optional<EngineStats> stats() {
         ServedModel model = served;
@@ -140,6 +146,7 @@ public final class ModelHost implements SmartLifecycle {
                     return;
                 }
                 served = new ServedModel(info, engine, tokenizer.tokenizer(), template);
+                readyAtEpochSeconds = System.currentTimeMillis() / 1000;
                 state = ModelState.READY;
             }
             LOG.info("model {} ready in {} ms: {} {} {}, {} KV blocks of {} tokens ({}), {} threads{}",

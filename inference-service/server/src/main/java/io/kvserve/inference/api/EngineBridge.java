@@ -1,0 +1,63 @@
+package io.kvserve.inference.api;
+
+import io.kvserve.engine.EngineRequest;
+import io.kvserve.engine.LlmEngine;
+import io.kvserve.engine.RequestOutput;
+import io.kvserve.inference.metrics.RequestObserver;
+import java.util.ArrayList;
+import java.util.List;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The one crossing between the reactive web layer and the engine's step loop: a request goes in
+ * through {@link LlmEngine#submit}, its outputs come back through a per-request unicast sink
+ * (emitted on the engine thread, never blocking it), and a cancelled subscription aborts the
+ * request in the engine, which frees its blocks at its next step.
+ *
+ * <pre>
+ *   subscribe -&gt; engine.submit(request, sink)      (refusals throw here: 400 / 429, nothing queued)
+ *   engine thread: output -&gt; sink.tryEmitNext      (FAIL_CANCELLED: throw, the engine aborts it)
+ *   client gone  -&gt; cancel -&gt; engine.abort(id)
+ * </pre>
+ */
+final class EngineBridge {
+
+    private EngineBridge() {
+    }
+
+    /**
+     * The outputs of {@code requests} (the choices of one API call), submitted together at
+     * subscription: either all are queued or none (a refusal aborts those already queued and
+     * errors the flux). Each flux completes after its request's final output.
+     */
+    static List<Flux<RequestOutput>> submitAll(LlmEngine engine, List<EngineRequest> requests, RequestObserver observer) {
+        List<Flux<RequestOutput>> streams = new ArrayList<>(requests.size());
+        List<String> submitted = new ArrayList<>(requests.size());
+        try {
+            for (EngineRequest request : requests) {
+                Sinks.Many<RequestOutput> sink = Sinks.many().unicast().onBackpressureBuffer();
+                RequestObserver.Tracker tracker = observer.track(request);
+                engine.submit(request, output -> {
+                    tracker.onOutput(output);
+                    Sinks.EmitResult result = sink.tryEmitNext(output);
+                    if (result.isFailure()) {
+                        // the client is gone (cancelled) or the sink is terminated: throwing makes the
+                        // engine abort this request alone
+                        throw new IllegalStateException("output of " + request.requestId() + " not delivered: " + result);
+                    }
+                    if (output.finished()) {
+                        sink.tryEmitComplete();
+                    }
+                });
+                submitted.add(request.requestId());
+                String id = request.requestId();
+                streams.add(sink.asFlux().doOnCancel(() -> engine.abort(id)));
+            }
+        } catch (RuntimeException e) {
+            submitted.forEach(engine::abort);
+            throw e;
+        }
+        return streams;
+    }
+}
