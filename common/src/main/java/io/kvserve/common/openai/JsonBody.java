@@ -54,8 +54,20 @@ final class JsonBody {
         } catch (StreamConstraintsException e) {
             throw OpenAiException.invalidRequest(null, constraintMessage(e));
         } catch (JacksonException e) {
-            throw OpenAiException.invalidRequest(duplicateKeyParam(e), "the request body is not valid JSON: "
-                    + jacksonMessage(e));
+            String duplicateKeyPath = duplicateKeyPath(e);
+            if (duplicateKeyPath != null) {
+                throw OpenAiException.invalidRequest(duplicateKeyPath, "the request body gives the key '"
+                        + duplicateKeyPath + "' more than once; give each key once" + location(e));
+            }
+            String original = e.getOriginalMessage();
+            if (original != null && original.startsWith("Trailing token")) {
+                throw OpenAiException.invalidRequest(null, "the request body has more content after the JSON object"
+                        + location(e));
+            }
+            String hint = original != null && original.startsWith("Non-standard token")
+                    ? "; NaN and Infinity are not JSON numbers" : "";
+            throw OpenAiException.invalidRequest(null, "the request body is not valid JSON: " + jacksonMessage(e)
+                    + hint);
         }
         if (root == null || root.isMissingNode()) {
             throw OpenAiException.invalidRequest(null, "the request body is empty; expected a JSON object");
@@ -107,7 +119,8 @@ final class JsonBody {
 
     /**
      * Jackson appends hints that name its own types ({@code enable `JsonReadFeature.X` to allow},
-     * {@code from `StreamReadConstraints.getMaxX()`}); they mean nothing to an API client.
+     * {@code from `StreamReadConstraints.getMaxX()`}, {@code `JsonToken.START_OBJECT`}) and source
+     * references; they mean nothing to an API client.
      */
     private static String stripJacksonNames(String message) {
         if (message == null) {
@@ -116,13 +129,15 @@ final class JsonBody {
         String stripped = message
                 .replaceAll(": enable `[^`]*`[^\\n]*", "")
                 .replaceAll(", from `[^`]*`", "")
-                .replaceAll("`[A-Za-z]+(Feature|Constraints)[^`]*`", "a parser setting");
+                .replaceAll("\\s*\\(start marker at \\[[^\\]]*\\]\\)", "")
+                .replaceAll("`JsonToken\\.([A-Z_]+)`", "$1")
+                .replaceAll("`[^`]*`", "a value");
         int newline = stripped.indexOf('\n');
         return (newline < 0 ? stripped : stripped.substring(0, newline)).strip();
     }
 
     /** For a duplicate key, its path in the API's spelling ({@code messages[0].role}); else null. */
-    private static String duplicateKeyParam(JacksonException e) {
+    private static String duplicateKeyPath(JacksonException e) {
         String original = e.getOriginalMessage();
         if (original == null || !original.startsWith("Duplicate") || !(e.processor() instanceof JsonParser parser)) {
             return null;

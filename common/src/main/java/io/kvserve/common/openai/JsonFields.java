@@ -213,6 +213,9 @@ final class JsonFields {
             return JsonNodeFactory.instance.stringNode(text.substring(0, MAX_ECHO_CHARS)) + "... (a string of "
                     + text.length() + " characters)";
         }
+        if (value.isNumber() && !Double.isFinite(value.doubleValue()) && value.isFloatingPointNumber()) {
+            return "a number beyond the range of a double";
+        }
         if (value.isNumber()) {
             String number = value.toString();
             return number.length() <= MAX_ECHO_CHARS ? number
