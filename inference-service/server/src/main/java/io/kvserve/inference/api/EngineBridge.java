@@ -17,7 +17,7 @@ import reactor.core.publisher.Sinks;
  *
  * <pre>
  *   subscribe -&gt; engine.submit(request, sink)      (refusals throw here: 400 / 429, nothing queued)
- *   engine thread: output -&gt; sink.tryEmitNext      (FAIL_CANCELLED: throw, the engine aborts it)
+ *   engine thread: output -&gt; sink.tryEmitNext      (failed: the client is gone, abort it)
  *   client gone  -&gt; cancel -&gt; engine.abort(id)
  * </pre>
  */
@@ -40,11 +40,11 @@ final class EngineBridge {
                 RequestObserver.Tracker tracker = observer.track(request);
                 engine.submit(request, output -> {
                     tracker.onOutput(output);
-                    Sinks.EmitResult result = sink.tryEmitNext(output);
-                    if (result.isFailure()) {
-                        // the client is gone (cancelled) or the sink is terminated: throwing makes the
-                        // engine abort this request alone
-                        throw new IllegalStateException("output of " + request.requestId() + " not delivered: " + result);
+                    if (sink.tryEmitNext(output).isFailure()) {
+                        // the client is gone: the cancel has already asked for an abort; ask again in case
+                        // the sink failed otherwise, and drop the output
+                        engine.abort(request.requestId());
+                        return;
                     }
                     if (output.finished()) {
                         sink.tryEmitComplete();

@@ -56,7 +56,9 @@ class StreamingTest extends ServerTestBase {
 
         StepVerifier.create(events, 1)
                 .expectNextCount(1)
-                .then(() -> assertThat(host.stats().orElseThrow().numRunning()).isEqualTo(1))
+                .thenRequest(3)
+                .expectNextCount(3)
+                .then(() -> assertThat(host.stats().orElseThrow().numRunning()).as("running while streamed").isEqualTo(1))
                 .thenRequest(3)
                 .expectNextCount(3)
                 .thenCancel()
