@@ -70,7 +70,7 @@ record BenchReport(int numSucceeded, int numFailed, double durationSeconds, long
         section(out, "End-to-end Latency", "E2E", e2eMs);
         out.println(center("Errors"));
         if (errors.isEmpty()) {
-            row(out, "(none)", "");
+            out.println("(none)");
         }
         errors.forEach((type, count) -> row(out, type, Integer.toString(count)));
         out.println("=".repeat(50));

@@ -2,6 +2,7 @@ package io.kvserve.cli.benchserving;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -138,7 +139,7 @@ final class LoadRunner {
         return new Phase(sorted(records), (System.nanoTime() - start) / 1e9);
     }
 
-    private static List<RequestRecord> sorted(java.util.Collection<RequestRecord> records) {
+    private static List<RequestRecord> sorted(Collection<RequestRecord> records) {
         List<RequestRecord> list = new ArrayList<>(records);
         list.sort(Comparator.comparingInt(RequestRecord::index));
         return List.copyOf(list);

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -70,7 +71,13 @@ final class OpenAiStreamClient implements AutoCloseable {
             if (apiKey != null) {
                 request.header("Authorization", "Bearer " + apiKey);
             }
-            HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response;
+            try {
+                response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new IOException("cannot ask " + baseUrl.resolve("/v1/models") + " for the model (" + e
+                        + "); is the server up? Or name the model with --model", e);
+            }
             if (response.statusCode() >= 400) {
                 throw new IOException("GET " + baseUrl.resolve("/v1/models") + " answered " + response.statusCode()
                         + "; name the model with --model");
@@ -168,7 +175,7 @@ final class OpenAiStreamClient implements AutoCloseable {
 
     private static RequestError errorOf(Throwable failure) {
         Throwable cause = failure;
-        while ((cause instanceof CompletionException || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
             cause = cause.getCause();
         }
         if (cause instanceof HttpTimeoutException && !(cause instanceof HttpConnectTimeoutException)) {

@@ -39,7 +39,10 @@ final class SseParser {
         }
     }
 
-    /** The body has ended: an event not closed by a blank line is dispatched, as the spec's end of stream does not. */
+    /**
+     * The body has ended. An event not closed by a blank line is dispatched anyway (the spec drops it),
+     * so that a server that leaves out the last blank line still ends with its {@code [DONE]}.
+     */
     void finish() {
         if (!line.isEmpty()) {
             endLine();

@@ -1,5 +1,7 @@
 package io.kvserve.cli.benchserving;
 
+import java.util.Arrays;
+
 /**
  * Follows one streaming response: the arrival time of every chunk with text, the usage chunk, an
  * error event, {@code [DONE]}. Fed by one thread at a time (the response's body subscriber).
@@ -20,7 +22,7 @@ final class StreamRecorder {
                 case StreamEvent.Content content -> {
                     if (!content.text().isEmpty()) {
                         if (numContentChunks == contentNanos.length) {
-                            contentNanos = java.util.Arrays.copyOf(contentNanos, 2 * numContentChunks);
+                            contentNanos = Arrays.copyOf(contentNanos, 2 * numContentChunks);
                         }
                         contentNanos[numContentChunks++] = nanos;
                     }

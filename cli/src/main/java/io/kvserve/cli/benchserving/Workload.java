@@ -13,9 +13,4 @@ interface Workload {
 
     /** The {@code index}-th request of the run, from 0; deterministic per the workload's seed. */
     BenchRequest request(int index);
-
-    /** How many requests the workload holds, or -1 when it can produce any number. */
-    default int size() {
-        return -1;
-    }
 }

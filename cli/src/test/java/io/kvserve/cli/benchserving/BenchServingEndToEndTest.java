@@ -267,6 +267,10 @@ class BenchServingEndToEndTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.json().get("summary").get("failed").asInt()).isEqualTo(3);
         assertThat(r.json().get("summary").get("errors").propertyNames()).singleElement().asString().startsWith("connection:");
+
+        Run noModel = run("--url", "http://127.0.0.1:" + closedPort, "-n", "1");
+        assertThat(noModel.exitCode()).isNotZero();
+        assertThat(noModel.err()).contains("/v1/models").contains("--model");
     }
 
     @Test
