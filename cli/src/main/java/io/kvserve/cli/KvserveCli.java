@@ -1,5 +1,6 @@
 package io.kvserve.cli;
 
+import io.kvserve.cli.benchserving.BenchServingCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,8 +12,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "kvserve 0.1.0-SNAPSHOT",
         description = "kvserve: multi-tenant LLM serving with a shared, tenant-salted prefix cache.",
-        subcommands = {ModelCommand.class, TokenizeCommand.class, GenerateCommand.class, BenchCommand.class, ServeCommand.class,
-                CommandLine.HelpCommand.class},
+        subcommands = {ModelCommand.class, TokenizeCommand.class, GenerateCommand.class, BenchCommand.class,
+                ServeCommand.class, BenchServingCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Also (in bin/kvserve): up, down, bench-tokenizer. See README.md."})
 public final class KvserveCli implements Runnable {
 

@@ -1,0 +1,302 @@
+package io.kvserve.cli.benchserving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The whole command against a small OpenAI-like server that streams chunks with known delays, answers
+ * every third request with 429, stalls, or breaks mid-stream, as each test sets it.
+ */
+class BenchServingEndToEndTest {
+
+    static final long TTFT_DELAY_MS = 120;
+    static final long ITL_DELAY_MS = 40;
+    static final int NUM_CHUNKS = 4;
+    /** Measured gaps may come out shorter than the server's sleeps by how much later the earlier chunk was delivered; on loopback that is well under this. */
+    static final double DELIVERY_SLACK_MS = 5;
+
+    enum Mode { STREAM, EVERY_THIRD_429, STALL, BREAK_MID_STREAM }
+
+    volatile Mode mode = Mode.STREAM;
+    final AtomicInteger numRequests = new AtomicInteger();
+    final ConcurrentLinkedQueue<JsonNode> bodies = new ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedQueue<String> authorizations = new ConcurrentLinkedQueue<>();
+    final AtomicInteger maxInFlight = new AtomicInteger();
+    final AtomicInteger inFlight = new AtomicInteger();
+    HttpServer server;
+    String url;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void startServer() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/v1/models", exchange -> respond(exchange, 200,
+                "{\"object\":\"list\",\"data\":[{\"id\":\"test-model\",\"object\":\"model\"},{\"id\":\"other\",\"object\":\"model\"}]}"));
+        server.createContext("/v1/chat/completions", exchange -> complete(exchange, true));
+        server.createContext("/v1/completions", exchange -> complete(exchange, false));
+        server.start();
+        url = "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    @AfterEach
+    void stopServer() {
+        server.stop(0);
+    }
+
+    private void complete(HttpExchange exchange, boolean chat) throws IOException {
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        try {
+            bodies.add(JsonMapper.builder().build().readTree(exchange.getRequestBody().readAllBytes()));
+            String auth = exchange.getRequestHeaders().getFirst("Authorization");
+            authorizations.add(auth == null ? "" : auth);
+            int n = numRequests.incrementAndGet();
+            if (mode == Mode.EVERY_THIRD_429 && n % 3 == 0) {
+                respond(exchange, 429, "{\"error\":{\"message\":\"tenant over its rate\",\"type\":\"rate_limit_exceeded\",\"param\":null,\"code\":null}}");
+                return;
+            }
+            exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, 0); // chunked: each flush goes out as it is written
+            try (OutputStream out = exchange.getResponseBody()) {
+                event(out, chat ? "{\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}"
+                        : "{\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"\"}]}");
+                if (mode == Mode.STALL) {
+                    sleep(10_000);
+                }
+                sleep(TTFT_DELAY_MS);
+                for (int i = 0; i < NUM_CHUNKS; i++) {
+                    if (i > 0) {
+                        sleep(ITL_DELAY_MS);
+                    }
+                    event(out, chat ? "{\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" tok" + i + "\"}}]}"
+                            : "{\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\" tok" + i + "\"}]}");
+                    if (mode == Mode.BREAK_MID_STREAM && i == 1) {
+                        event(out, "{\"error\":{\"message\":\"engine failed\",\"type\":\"server_error\",\"param\":null,\"code\":null}}");
+                        event(out, "[DONE]");
+                        return;
+                    }
+                }
+                event(out, "{\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":" + NUM_CHUNKS + ",\"total_tokens\":13}}");
+                event(out, "[DONE]");
+            }
+        } catch (IOException e) {
+            // the client went away (a timed-out request): nothing to do
+        } finally {
+            inFlight.decrementAndGet();
+            exchange.close();
+        }
+    }
+
+    private static void event(OutputStream out, String data) throws IOException {
+        out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private static void respond(HttpExchange exchange, int status, String json) throws IOException {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    record Run(int exitCode, String out, String err, JsonNode json) {
+    }
+
+    private Run run(String... args) {
+        Path json = dir.resolve("result-" + System.nanoTime() + ".json");
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--json", json.toString()));
+        CommandLine cli = new CommandLine(new BenchServingCommand());
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(all.toArray(String[]::new));
+        JsonNode node = json.toFile().exists() ? JsonMapper.builder().build().readTree(json.toFile()) : null;
+        return new Run(code, out.toString(), err.toString(), node);
+    }
+
+    @Test
+    void chat_closedLoop_measuresAtLeastTheInjectedDelays() {
+        Run r = run("--url", url, "--concurrency", "4", "--num-requests", "8", "--warmup", "2",
+                "--input-len", "16", "--output-len", "4", "--api-key", "sk-test");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode summary = r.json().get("summary");
+        assertThat(summary.get("completed").asInt()).isEqualTo(8);
+        assertThat(summary.get("failed").asInt()).isZero();
+        assertThat(summary.get("total_output_tokens").asInt()).isEqualTo(8 * NUM_CHUNKS);
+        assertThat(summary.get("total_input_tokens").asInt()).isEqualTo(8 * 9);
+        assertThat(numRequests.get()).isEqualTo(10);
+        assertThat(maxInFlight.get()).isLessThanOrEqualTo(4);
+
+        JsonNode requests = r.json().get("requests");
+        assertThat(requests.size()).isEqualTo(10);
+        int measured = 0;
+        for (JsonNode req : requests) {
+            assertThat(req.get("error").isNull()).isTrue();
+            if (req.get("warmup").asBoolean()) {
+                continue;
+            }
+            measured++;
+            double ttft = req.get("ttft_ms").asDouble();
+            assertThat(ttft).isGreaterThanOrEqualTo(TTFT_DELAY_MS);
+            assertThat(req.get("itl_ms").size()).isEqualTo(NUM_CHUNKS - 1);
+            for (JsonNode gap : req.get("itl_ms")) {
+                assertThat(gap.asDouble()).isGreaterThanOrEqualTo(ITL_DELAY_MS - DELIVERY_SLACK_MS);
+            }
+            assertThat(req.get("e2e_ms").asDouble()).isGreaterThanOrEqualTo(TTFT_DELAY_MS + (NUM_CHUNKS - 1) * ITL_DELAY_MS);
+            assertThat(req.get("tpot_ms").asDouble()).isGreaterThanOrEqualTo(ITL_DELAY_MS - DELIVERY_SLACK_MS);
+            assertThat(req.get("output_tokens").asInt()).isEqualTo(NUM_CHUNKS);
+        }
+        assertThat(measured).isEqualTo(8);
+        assertThat(summary.get("median_ttft_ms").asDouble()).isGreaterThanOrEqualTo(TTFT_DELAY_MS);
+        assertThat(summary.get("p99_itl_ms").asDouble()).isGreaterThanOrEqualTo(ITL_DELAY_MS - DELIVERY_SLACK_MS);
+
+        // what was sent: the discovered model, streaming with usage, greedy, ignore_eos, the key
+        assertThat(bodies).allSatisfy(body -> {
+            assertThat(body.get("model").asString()).isEqualTo("test-model");
+            assertThat(body.get("stream").asBoolean()).isTrue();
+            assertThat(body.get("stream_options").get("include_usage").asBoolean()).isTrue();
+            assertThat(body.get("ignore_eos").asBoolean()).isTrue();
+            assertThat(body.get("max_tokens").asInt()).isEqualTo(4);
+            assertThat(body.get("temperature").asDouble()).isZero();
+            assertThat(body.get("messages").get(0).get("content").asString().split(" ")).hasSize(16);
+        });
+        assertThat(authorizations).containsOnly("Bearer sk-test");
+
+        assertThat(r.out()).contains("Successful requests:                     8")
+                .contains("Mean TTFT (ms):").contains("P99 ITL (ms):").contains("(none)");
+        assertThat(r.json().get("config").get("mode").asString()).isEqualTo("closed_loop");
+    }
+
+    @Test
+    void rateLimited_429s_areCountedByTypeAndTheRunGoesOn() {
+        mode = Mode.EVERY_THIRD_429;
+        Run r = run("--url", url, "--model", "m", "-c", "2", "-n", "6", "--warmup", "0", "--input-len", "4", "--output-len", "4");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode summary = r.json().get("summary");
+        assertThat(summary.get("completed").asInt()).isEqualTo(4);
+        assertThat(summary.get("failed").asInt()).isEqualTo(2);
+        assertThat(summary.get("errors").get("http_429:rate_limit_exceeded").asInt()).isEqualTo(2);
+        assertThat(summary.get("errors").size()).isEqualTo(1);
+        List<JsonNode> failed = new ArrayList<>();
+        r.json().get("requests").forEach(req -> {
+            if (!req.get("error").isNull()) {
+                failed.add(req.get("error"));
+            }
+        });
+        assertThat(failed).hasSize(2).allSatisfy(e -> {
+            assertThat(e.get("status").asInt()).isEqualTo(429);
+            assertThat(e.get("type").asString()).isEqualTo("rate_limit_exceeded");
+            assertThat(e.get("message").asString()).isEqualTo("tenant over its rate");
+        });
+        assertThat(r.out()).contains("Failed requests:                         2").contains("http_429:rate_limit_exceeded");
+    }
+
+    @Test
+    void stalledStream_timesOut_andErrorMidStream_isCounted() {
+        mode = Mode.STALL;
+        Run stalled = run("--url", url, "--model", "m", "-c", "1", "-n", "1", "--warmup", "0", "--timeout", "300ms",
+                "--input-len", "4", "--output-len", "4");
+        assertThat(stalled.exitCode()).as(stalled.err()).isZero();
+        assertThat(stalled.json().get("summary").get("errors").get("timeout").asInt()).isEqualTo(1);
+        assertThat(stalled.json().get("summary").get("duration_s").asDouble()).isLessThan(5);
+
+        mode = Mode.BREAK_MID_STREAM;
+        Run broken = run("--url", url, "--model", "m", "-c", "1", "-n", "2", "--warmup", "0", "--input-len", "4", "--output-len", "4");
+        assertThat(broken.json().get("summary").get("errors").get("stream:server_error").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void completionsWithIds_openLoop_sendsIdsAtTheRate() {
+        Run r = run("--url", url, "--model", "m", "--api", "completions", "--prompt-ids", "--vocab-size", "1000",
+                "--request-rate", "inf", "--max-concurrency", "3", "-n", "6", "--input-len", "10", "--output-len", "4");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.json().get("summary").get("completed").asInt()).isEqualTo(6);
+        assertThat(r.json().get("config").get("request_rate").asString()).isEqualTo("inf");
+        assertThat(maxInFlight.get()).isLessThanOrEqualTo(3);
+        assertThat(numRequests.get()).isEqualTo(6 + 3); // warm-up defaults to --max-concurrency
+        assertThat(bodies).allSatisfy(body -> {
+            assertThat(body.get("prompt").isArray()).isTrue();
+            assertThat(body.get("prompt").size()).isEqualTo(10);
+        });
+        assertThat(r.json().get("summary").get("mean_ttft_ms").asDouble()).isGreaterThanOrEqualTo(TTFT_DELAY_MS);
+    }
+
+    @Test
+    void refusedConnection_isAConnectionError() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        Run r = run("--url", "http://127.0.0.1:" + closedPort, "--model", "m", "-c", "2", "-n", "3", "--warmup", "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.json().get("summary").get("failed").asInt()).isEqualTo(3);
+        assertThat(r.json().get("summary").get("errors").propertyNames()).singleElement().asString().startsWith("connection:");
+
+        Run noModel = run("--url", "http://127.0.0.1:" + closedPort, "-n", "1");
+        assertThat(noModel.exitCode()).isNotZero();
+        assertThat(noModel.err()).contains("/v1/models").contains("--model");
+    }
+
+    @Test
+    void options_conflictingOrMisplaced_areRejectedWithTheFix() {
+        assertThat(plan("--concurrency", "4", "--request-rate", "2")).contains("exclude each other");
+        assertThat(plan("--concurrency", "4", "--max-concurrency", "2")).contains("open loop only");
+        assertThat(plan("--concurrency", "0")).contains("--concurrency 0");
+        BenchServingCommand defaults = new BenchServingCommand();
+        new CommandLine(defaults).parseArgs("--concurrency", "64");
+        assertThat(defaults.plan()).isEqualTo(new LoadRunner.Plan(64, 0, 0, 256, null, 64, 0));
+        BenchServingCommand timed = new BenchServingCommand();
+        new CommandLine(timed).parseArgs("--request-rate", "inf", "--duration", "1m");
+        assertThat(timed.plan()).isEqualTo(new LoadRunner.Plan(0, Double.POSITIVE_INFINITY, 0, -1, java.time.Duration.ofMinutes(1), 0, 0));
+        Run ids = run("--url", url, "--model", "m", "--prompt-ids");
+        assertThat(ids.exitCode()).isNotZero();
+        assertThat(ids.err()).contains("--api completions");
+    }
+
+    private static String plan(String... args) {
+        BenchServingCommand command = new BenchServingCommand();
+        new CommandLine(command).parseArgs(args);
+        try {
+            command.plan();
+            return "";
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+}
