@@ -32,7 +32,6 @@ public abstract class ServerTestBase {
         registry.add("kvserve.engine.threads", () -> "1");
         registry.add("kvserve.engine.kv-cache.num-blocks", () -> "512");
         registry.add("kvserve.engine.max-model-len", () -> "512");
-        registry.add("kvserve.engine.max-num-waiting", () -> "4");
         registry.add("kvserve.api.max-request-size", () -> "64KB");
     }
 
