@@ -84,10 +84,16 @@ final class JsonBody {
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(body);
-        CharBuffer out = CharBuffer.allocate(body.length);
-        CoderResult result = decoder.decode(in, out, true);
+        // the text is only checked, not kept: decode through a small window instead of a copy of the body
+        CharBuffer window = CharBuffer.allocate(4096);
+        CoderResult result;
+        do {
+            window.clear();
+            result = decoder.decode(in, window, true);
+        } while (result.isOverflow());
         if (result.isUnderflow()) {
-            result = decoder.flush(out);
+            window.clear();
+            result = decoder.flush(window);
         }
         if (result.isError()) {
             throw OpenAiException.invalidRequest(null, "the request body is not valid UTF-8: " + result.length()

@@ -41,6 +41,15 @@ class JsonBodyTest {
     }
 
     @Test
+    void parse_invalidUtf8FarIntoLargeBody_400WithExactOffset() {
+        byte[] body = json("{'model': '" + "é".repeat(10_000) + "x'}");
+        int badOffset = body.length - 3;
+        body[badOffset] = (byte) 0xFF;
+
+        assertThat(reject(body).message()).endsWith("at byte offset " + badOffset);
+    }
+
+    @Test
     void parse_truncatedUtf8AtEnd_400() {
         byte[] body = {'{', '}', (byte) 0xE2, (byte) 0x82};
 

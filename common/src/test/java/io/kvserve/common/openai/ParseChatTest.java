@@ -155,7 +155,7 @@ class ParseChatTest {
                 arguments("'max_tokens': 0", "max_tokens", "got 0"),
                 arguments("'max_tokens': 1.5", "max_tokens", "got 1.5"),
                 arguments("'max_tokens': '1'", "max_tokens", "got \"1\" (a string)"),
-                arguments("'max_tokens': 3000000000", "max_tokens", "got 3000000000"),
+                arguments("'max_tokens': 3000000000", "max_tokens", "in 1..2147483647, got 3000000000"),
                 arguments("'max_completion_tokens': 0", "max_completion_tokens", ">= 1, got 0"),
                 arguments("'max_tokens': 5, 'max_completion_tokens': 6", "max_completion_tokens", "disagree"),
                 arguments("'seed': '1'", "seed", "'seed' must be an integer in -9223372036854775808..9223372036854775807"),
