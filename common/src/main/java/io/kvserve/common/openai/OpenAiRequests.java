@@ -3,7 +3,6 @@ package io.kvserve.common.openai;
 import io.kvserve.common.chat.ChatMessage;
 import io.kvserve.common.openai.CompletionRequest.Prompt;
 import io.kvserve.common.openai.GenerateRequest.Api;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -536,7 +535,7 @@ public final class OpenAiRequests {
         }
         if (value.isIntegralNumber()) {
             return value.canConvertToInt() ? (Object) value.intValue()
-                    : value.canConvertToLong() ? (Object) value.longValue() : (BigInteger) value.bigIntegerValue();
+                    : value.canConvertToLong() ? (Object) value.longValue() : value.bigIntegerValue();
         }
         if (value.isNumber()) {
             return value.doubleValue();
