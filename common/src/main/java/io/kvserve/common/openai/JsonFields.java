@@ -174,7 +174,8 @@ final class JsonFields {
     static int checkedInt(JsonNode value, int min, int max, Refusal refusal) {
         if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < min
                 || value.intValue() > max) {
-            boolean aboveInt = value.isIntegralNumber() && !value.canConvertToInt() && value.bigIntegerValue().signum() > 0;
+            boolean aboveInt = value.isIntegralNumber() && !value.canConvertToInt()
+                    && value.bigIntegerValue().signum() > 0;
             throw refusal.of("an integer " + (aboveInt ? "in " + min + ".." + max : intRange(min, max)), value);
         }
         return value.intValue();

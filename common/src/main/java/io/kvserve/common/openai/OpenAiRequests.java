@@ -117,7 +117,8 @@ public final class OpenAiRequests {
         CompletionRequest completion = api == Api.COMPLETIONS ? completion(request, limits) : null;
 
         if (envelope.get("prompt_token_ids") == null) {
-            throw envelope.invalid("prompt_token_ids", "'prompt_token_ids' is required: a non-empty array of token ids");
+            throw envelope.invalid("prompt_token_ids",
+                    "'prompt_token_ids' is required: a non-empty array of token ids");
         }
         int[] promptTokenIds = tokenIds(envelope.optionalArray("prompt_token_ids"),
                 envelope.param("prompt_token_ids"), limits.maxPromptTokenIds(), false);
@@ -130,7 +131,8 @@ public final class OpenAiRequests {
         byte[] cacheSalt = cacheSalt(envelope);
         Integer numPublishedBlocks = envelope.optionalInt("num_published_blocks", 0, Integer.MAX_VALUE);
         String requestId = envelope.optionalString("request_id");
-        if (requestId != null && (requestId.length() > MAX_REQUEST_ID_CHARS || !REQUEST_ID.matcher(requestId).matches())) {
+        if (requestId != null
+                && (requestId.length() > MAX_REQUEST_ID_CHARS || !REQUEST_ID.matcher(requestId).matches())) {
             throw envelope.mustBe("request_id", "1.." + MAX_REQUEST_ID_CHARS
                     + " characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'", envelope.get("request_id"));
         }
@@ -306,7 +308,8 @@ public final class OpenAiRequests {
         m.rejectUnknown(MESSAGE_FIELDS);
         String role = m.requiredNonEmptyString("role");
         if (!ROLES.contains(role)) {
-            throw m.mustBe("role", "one of \"system\", \"developer\", \"user\", \"assistant\", \"tool\"", m.get("role"));
+            throw m.mustBe("role", "one of \"system\", \"developer\", \"user\", \"assistant\", \"tool\"",
+                    m.get("role"));
         }
         String content = content(m, role);
         Map<String, Object> extra = new LinkedHashMap<>();
@@ -316,7 +319,8 @@ public final class OpenAiRequests {
         }
         String toolCallId = m.optionalString("tool_call_id");
         if (role.equals("tool") && toolCallId == null) {
-            throw m.invalid("tool_call_id", "'" + m.param("tool_call_id") + "' is required on a message with role 'tool'");
+            throw m.invalid("tool_call_id", "'" + m.param("tool_call_id")
+                    + "' is required on a message with role 'tool'");
         }
         if (!role.equals("tool") && toolCallId != null) {
             throw m.invalid("tool_call_id", "'" + m.param("tool_call_id")

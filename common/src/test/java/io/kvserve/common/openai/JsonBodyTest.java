@@ -37,7 +37,8 @@ class JsonBodyTest {
         OpenAiError error = reject(body);
 
         assertThat(error.param()).isNull();
-        assertThat(error.message()).isEqualTo("the request body is not valid UTF-8: 1 invalid byte(s) at byte offset 10");
+        assertThat(error.message())
+                .isEqualTo("the request body is not valid UTF-8: 1 invalid byte(s) at byte offset 10");
     }
 
     @Test
@@ -90,7 +91,8 @@ class JsonBodyTest {
 
     @Test
     void parse_duplicateKeyInMessage_400NamingPath() {
-        OpenAiError error = reject(json("{'model': 'm', 'messages': [{'role': 'user', 'content': 'a', 'role': 'system'}]}"));
+        OpenAiError error = reject(json(
+                "{'model': 'm', 'messages': [{'role': 'user', 'content': 'a', 'role': 'system'}]}"));
 
         assertThat(error.param()).isEqualTo("messages[0].role");
         assertThat(error.message()).contains("'messages[0].role' more than once");
