@@ -51,6 +51,22 @@ class JsonBodyTest {
     }
 
     @Test
+    void parse_loneSurrogateEscape_400NamingValue() {
+        OpenAiError error = reject(json("{'model': 'm', 'messages': [{'role': 'user', 'content': 'ab\\ud800c'}]}"));
+
+        assertThat(error.param()).isEqualTo("messages[0].content");
+        assertThat(error.message()).contains("unpaired UTF-16 surrogate escape at character 2");
+    }
+
+    @Test
+    void parse_surrogatePairEscape_decodedToOneCodePoint() {
+        ChatCompletionRequest request = OpenAiRequests.parseChat(
+                json("{'model': 'm', 'messages': [{'role': 'user', 'content': '\\ud83d\\ude00'}]}"), Limits.DEFAULT);
+
+        assertThat(request.messages().getFirst().content()).isEqualTo("\uD83D\uDE00");
+    }
+
+    @Test
     void parse_truncatedUtf8AtEnd_400() {
         byte[] body = {'{', '}', (byte) 0xE2, (byte) 0x82};
 

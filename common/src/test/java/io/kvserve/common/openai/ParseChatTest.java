@@ -7,6 +7,8 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.kvserve.common.chat.ChatMessage;
 import io.kvserve.common.openai.OpenAiRequests.Limits;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -132,7 +134,7 @@ class ParseChatTest {
 
         assertThat(request.chatTemplateKwargs()).containsOnlyKeys("tools_json", "big");
         assertThat(request.chatTemplateKwargs().get("tools_json"))
-                .isEqualTo(Map.of("a", java.util.Arrays.asList(1, 2.5, "x", null, true)));
+                .isEqualTo(Map.of("a", Arrays.asList(1, 2.5, "x", null, true)));
         assertThat(request.chatTemplateKwargs().get("big")).isEqualTo(3_000_000_000L);
     }
 
@@ -277,7 +279,7 @@ class ParseChatTest {
 
     @Test
     void parseChat_fiveThousandStopStrings_400BeforeReadingThem() {
-        String stop = String.join(", ", java.util.Collections.nCopies(5000, "'x'"));
+        String stop = String.join(", ", Collections.nCopies(5000, "'x'"));
 
         OpenAiError error = reject("{" + MODEL_AND_USER_MESSAGE + ", 'stop': [" + stop + "]}");
 
@@ -328,7 +330,7 @@ class ParseChatTest {
 
     @Test
     void parseChat_tooManyStopTokenIds_400() {
-        String ids = String.join(",", java.util.Collections.nCopies(OpenAiRequests.MAX_STOP_TOKEN_IDS + 1, "1"));
+        String ids = String.join(",", Collections.nCopies(OpenAiRequests.MAX_STOP_TOKEN_IDS + 1, "1"));
 
         OpenAiError error = reject("{" + MODEL_AND_USER_MESSAGE + ", 'stop_token_ids': [" + ids + "]}");
 
