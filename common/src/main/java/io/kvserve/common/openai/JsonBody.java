@@ -76,7 +76,52 @@ final class JsonBody {
             throw OpenAiException.invalidRequest(null, "the request body must be a JSON object, got "
                     + JsonFields.describeType(root));
         }
+        checkUnicode(root, "");
         return (ObjectNode) root;
+    }
+
+    /**
+     * Valid UTF-8 bytes can still carry invalid text: a {@code \\ud800} escape decodes to a lone
+     * surrogate, which tokenizers turn into replacement characters or reject deep in the engine.
+     * Refuse it here, naming the key or value that holds it.
+     */
+    private static void checkUnicode(JsonNode node, String path) {
+        if (node.isString()) {
+            int at = unpairedSurrogateIndex(node.stringValue());
+            if (at >= 0) {
+                throw OpenAiException.invalidRequest(path.isEmpty() ? null : path, "'" + path
+                        + "' contains an unpaired UTF-16 surrogate escape at character " + at
+                        + "; text must be valid Unicode");
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                checkUnicode(node.get(i), path + "[" + i + "]");
+            }
+        } else if (node.isObject()) {
+            for (var property : node.properties()) {
+                String key = property.getKey();
+                String keyPath = path.isEmpty() ? key : path + "." + key;
+                if (unpairedSurrogateIndex(key) >= 0) {
+                    String where = path.isEmpty() ? "the request body" : "'" + path + "'";
+                    throw OpenAiException.invalidRequest(null, "a key in " + where
+                            + " contains an unpaired UTF-16 surrogate escape; text must be valid Unicode");
+                }
+                checkUnicode(property.getValue(), keyPath);
+            }
+        }
+    }
+
+    /** The index of the first surrogate without its partner, or -1. */
+    private static int unpairedSurrogateIndex(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static void checkUtf8(byte[] body) {
@@ -84,10 +129,16 @@ final class JsonBody {
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(body);
-        CharBuffer out = CharBuffer.allocate(body.length);
-        CoderResult result = decoder.decode(in, out, true);
+        // the text is only checked, not kept: decode through a small window instead of a copy of the body
+        CharBuffer window = CharBuffer.allocate(4096);
+        CoderResult result;
+        do {
+            window.clear();
+            result = decoder.decode(in, window, true);
+        } while (result.isOverflow());
         if (result.isUnderflow()) {
-            result = decoder.flush(out);
+            window.clear();
+            result = decoder.flush(window);
         }
         if (result.isError()) {
             throw OpenAiException.invalidRequest(null, "the request body is not valid UTF-8: " + result.length()

@@ -174,7 +174,9 @@ final class JsonFields {
     static int checkedInt(JsonNode value, int min, int max, Refusal refusal) {
         if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < min
                 || value.intValue() > max) {
-            throw refusal.of("an integer " + intRange(min, max), value);
+            boolean aboveInt = value.isIntegralNumber() && !value.canConvertToInt()
+                    && value.bigIntegerValue().signum() > 0;
+            throw refusal.of("an integer " + (aboveInt ? "in " + min + ".." + max : intRange(min, max)), value);
         }
         return value.intValue();
     }

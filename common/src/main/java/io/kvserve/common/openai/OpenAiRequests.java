@@ -3,7 +3,6 @@ package io.kvserve.common.openai;
 import io.kvserve.common.chat.ChatMessage;
 import io.kvserve.common.openai.CompletionRequest.Prompt;
 import io.kvserve.common.openai.GenerateRequest.Api;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -118,7 +117,8 @@ public final class OpenAiRequests {
         CompletionRequest completion = api == Api.COMPLETIONS ? completion(request, limits) : null;
 
         if (envelope.get("prompt_token_ids") == null) {
-            throw envelope.invalid("prompt_token_ids", "'prompt_token_ids' is required: a non-empty array of token ids");
+            throw envelope.invalid("prompt_token_ids",
+                    "'prompt_token_ids' is required: a non-empty array of token ids");
         }
         int[] promptTokenIds = tokenIds(envelope.optionalArray("prompt_token_ids"),
                 envelope.param("prompt_token_ids"), limits.maxPromptTokenIds(), false);
@@ -131,7 +131,8 @@ public final class OpenAiRequests {
         byte[] cacheSalt = cacheSalt(envelope);
         Integer numPublishedBlocks = envelope.optionalInt("num_published_blocks", 0, Integer.MAX_VALUE);
         String requestId = envelope.optionalString("request_id");
-        if (requestId != null && (requestId.length() > MAX_REQUEST_ID_CHARS || !REQUEST_ID.matcher(requestId).matches())) {
+        if (requestId != null
+                && (requestId.length() > MAX_REQUEST_ID_CHARS || !REQUEST_ID.matcher(requestId).matches())) {
             throw envelope.mustBe("request_id", "1.." + MAX_REQUEST_ID_CHARS
                     + " characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'", envelope.get("request_id"));
         }
@@ -307,7 +308,8 @@ public final class OpenAiRequests {
         m.rejectUnknown(MESSAGE_FIELDS);
         String role = m.requiredNonEmptyString("role");
         if (!ROLES.contains(role)) {
-            throw m.mustBe("role", "one of \"system\", \"developer\", \"user\", \"assistant\", \"tool\"", m.get("role"));
+            throw m.mustBe("role", "one of \"system\", \"developer\", \"user\", \"assistant\", \"tool\"",
+                    m.get("role"));
         }
         String content = content(m, role);
         Map<String, Object> extra = new LinkedHashMap<>();
@@ -317,7 +319,8 @@ public final class OpenAiRequests {
         }
         String toolCallId = m.optionalString("tool_call_id");
         if (role.equals("tool") && toolCallId == null) {
-            throw m.invalid("tool_call_id", "'" + m.param("tool_call_id") + "' is required on a message with role 'tool'");
+            throw m.invalid("tool_call_id", "'" + m.param("tool_call_id")
+                    + "' is required on a message with role 'tool'");
         }
         if (!role.equals("tool") && toolCallId != null) {
             throw m.invalid("tool_call_id", "'" + m.param("tool_call_id")
@@ -536,7 +539,7 @@ public final class OpenAiRequests {
         }
         if (value.isIntegralNumber()) {
             return value.canConvertToInt() ? (Object) value.intValue()
-                    : value.canConvertToLong() ? (Object) value.longValue() : (BigInteger) value.bigIntegerValue();
+                    : value.canConvertToLong() ? (Object) value.longValue() : value.bigIntegerValue();
         }
         if (value.isNumber()) {
             return value.doubleValue();

@@ -37,7 +37,33 @@ class JsonBodyTest {
         OpenAiError error = reject(body);
 
         assertThat(error.param()).isNull();
-        assertThat(error.message()).isEqualTo("the request body is not valid UTF-8: 1 invalid byte(s) at byte offset 10");
+        assertThat(error.message())
+                .isEqualTo("the request body is not valid UTF-8: 1 invalid byte(s) at byte offset 10");
+    }
+
+    @Test
+    void parse_invalidUtf8FarIntoLargeBody_400WithExactOffset() {
+        byte[] body = json("{'model': '" + "é".repeat(10_000) + "x'}");
+        int badOffset = body.length - 3;
+        body[badOffset] = (byte) 0xFF;
+
+        assertThat(reject(body).message()).endsWith("at byte offset " + badOffset);
+    }
+
+    @Test
+    void parse_loneSurrogateEscape_400NamingValue() {
+        OpenAiError error = reject(json("{'model': 'm', 'messages': [{'role': 'user', 'content': 'ab\\ud800c'}]}"));
+
+        assertThat(error.param()).isEqualTo("messages[0].content");
+        assertThat(error.message()).contains("unpaired UTF-16 surrogate escape at character 2");
+    }
+
+    @Test
+    void parse_surrogatePairEscape_decodedToOneCodePoint() {
+        ChatCompletionRequest request = OpenAiRequests.parseChat(
+                json("{'model': 'm', 'messages': [{'role': 'user', 'content': '\\ud83d\\ude00'}]}"), Limits.DEFAULT);
+
+        assertThat(request.messages().getFirst().content()).isEqualTo("\uD83D\uDE00");
     }
 
     @Test
@@ -81,7 +107,8 @@ class JsonBodyTest {
 
     @Test
     void parse_duplicateKeyInMessage_400NamingPath() {
-        OpenAiError error = reject(json("{'model': 'm', 'messages': [{'role': 'user', 'content': 'a', 'role': 'system'}]}"));
+        OpenAiError error = reject(json(
+                "{'model': 'm', 'messages': [{'role': 'user', 'content': 'a', 'role': 'system'}]}"));
 
         assertThat(error.param()).isEqualTo("messages[0].role");
         assertThat(error.message()).contains("'messages[0].role' more than once");

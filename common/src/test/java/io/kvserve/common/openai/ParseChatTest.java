@@ -7,6 +7,8 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.kvserve.common.chat.ChatMessage;
 import io.kvserve.common.openai.OpenAiRequests.Limits;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -132,7 +134,7 @@ class ParseChatTest {
 
         assertThat(request.chatTemplateKwargs()).containsOnlyKeys("tools_json", "big");
         assertThat(request.chatTemplateKwargs().get("tools_json"))
-                .isEqualTo(Map.of("a", java.util.Arrays.asList(1, 2.5, "x", null, true)));
+                .isEqualTo(Map.of("a", Arrays.asList(1, 2.5, "x", null, true)));
         assertThat(request.chatTemplateKwargs().get("big")).isEqualTo(3_000_000_000L);
     }
 
@@ -155,10 +157,11 @@ class ParseChatTest {
                 arguments("'max_tokens': 0", "max_tokens", "got 0"),
                 arguments("'max_tokens': 1.5", "max_tokens", "got 1.5"),
                 arguments("'max_tokens': '1'", "max_tokens", "got \"1\" (a string)"),
-                arguments("'max_tokens': 3000000000", "max_tokens", "got 3000000000"),
+                arguments("'max_tokens': 3000000000", "max_tokens", "in 1..2147483647, got 3000000000"),
                 arguments("'max_completion_tokens': 0", "max_completion_tokens", ">= 1, got 0"),
                 arguments("'max_tokens': 5, 'max_completion_tokens': 6", "max_completion_tokens", "disagree"),
-                arguments("'seed': '1'", "seed", "'seed' must be an integer in -9223372036854775808..9223372036854775807"),
+                arguments("'seed': '1'", "seed",
+                        "'seed' must be an integer in -9223372036854775808..9223372036854775807"),
                 arguments("'seed': 9223372036854775808", "seed", "got 9223372036854775808"),
                 arguments("'seed': 1.5", "seed", "got 1.5"),
                 arguments("'top_k': -2", "top_k", "'top_k' must be an integer >= -1, got -2"),
@@ -189,7 +192,8 @@ class ParseChatTest {
                 arguments("'logprobs': true, 'top_logprobs': 21", "top_logprobs", "in 0..20, got 21"),
                 arguments("'stream_options': {'include_usage': true}", "stream_options",
                         "stream_options is only allowed when stream is true"),
-                arguments("'stream': false, 'stream_options': {}", "stream_options", "only allowed when stream is true"),
+                arguments("'stream': false, 'stream_options': {}", "stream_options",
+                        "only allowed when stream is true"),
                 arguments("'stream': true, 'stream_options': {'include_usage': 'yes'}", "stream_options.include_usage",
                         "must be a boolean"),
                 arguments("'stream': true, 'stream_options': {'foo': 1}", "stream_options.foo",
@@ -230,8 +234,9 @@ class ParseChatTest {
                 arguments("'model': 'm', 'messages': {}", "messages", "got an object"),
                 arguments("'model': 'm', 'messages': ['hi']", "messages[0]", "must be an object"),
                 arguments("'model': 'm', 'messages': [{'content': 'x'}]", "messages[0].role", "is required"),
-                arguments("'model': 'm', 'messages': [{'role': 'user', 'content': 'a'}, {'role': 'robot', 'content': 'x'}]",
-                        "messages[1].role", "one of \"system\", \"developer\", \"user\", \"assistant\", \"tool\", got \"robot\""),
+                arguments("'model': 'm', 'messages': [{'role': 'user', 'content': 'a'},"
+                        + " {'role': 'robot', 'content': 'x'}]", "messages[1].role",
+                        "one of \"system\", \"developer\", \"user\", \"assistant\", \"tool\", got \"robot\""),
                 arguments("'model': 'm', 'messages': [{'role': 'user'}]", "messages[0].content",
                         "is required on a message with role 'user'"),
                 arguments("'model': 'm', 'messages': [{'role': 'user', 'content': 5}]", "messages[0].content",
@@ -274,7 +279,7 @@ class ParseChatTest {
 
     @Test
     void parseChat_fiveThousandStopStrings_400BeforeReadingThem() {
-        String stop = String.join(", ", java.util.Collections.nCopies(5000, "'x'"));
+        String stop = String.join(", ", Collections.nCopies(5000, "'x'"));
 
         OpenAiError error = reject("{" + MODEL_AND_USER_MESSAGE + ", 'stop': [" + stop + "]}");
 
@@ -325,7 +330,7 @@ class ParseChatTest {
 
     @Test
     void parseChat_tooManyStopTokenIds_400() {
-        String ids = String.join(",", java.util.Collections.nCopies(OpenAiRequests.MAX_STOP_TOKEN_IDS + 1, "1"));
+        String ids = String.join(",", Collections.nCopies(OpenAiRequests.MAX_STOP_TOKEN_IDS + 1, "1"));
 
         OpenAiError error = reject("{" + MODEL_AND_USER_MESSAGE + ", 'stop_token_ids': [" + ids + "]}");
 

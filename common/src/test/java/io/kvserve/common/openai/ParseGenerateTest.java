@@ -20,7 +20,8 @@ class ParseGenerateTest {
 
     private static final byte[] SALT = "sixteen-byte-key".getBytes(StandardCharsets.US_ASCII);
     private static final String SALT_BASE64 = Base64.getEncoder().encodeToString(SALT);
-    private static final String CHAT = "{'model': 'm', 'messages': [{'role': 'user', 'content': 'hi'}], 'temperature': 0.5}";
+    private static final String CHAT =
+            "{'model': 'm', 'messages': [{'role': 'user', 'content': 'hi'}], 'temperature': 0.5}";
 
     private static GenerateRequest parse(String singleQuoted) {
         return OpenAiRequests.parseGenerate(json(singleQuoted), Limits.DEFAULT);
@@ -54,7 +55,8 @@ class ParseGenerateTest {
     @Test
     void parseGenerate_completionEnvelopeWithoutOptionals_defaults() {
         GenerateRequest request = parse("{'api': 'completions', 'request': {'model': 'm', 'prompt': [5, 6],"
-                + " 'stream': true}, 'prompt_token_ids': [5, 6], 'tenant_id': 't', 'cache_salt': '" + SALT_BASE64 + "'}");
+                + " 'stream': true}, 'prompt_token_ids': [5, 6], 'tenant_id': 't',"
+                + " 'cache_salt': '" + SALT_BASE64 + "'}");
 
         assertThat(request.api()).isEqualTo(Api.COMPLETIONS);
         assertThat(request.chat()).isNull();
@@ -113,7 +115,9 @@ class ParseGenerateTest {
 
     @Test
     void parseGenerate_promptTokenIdsOverLimit_400() {
-        OpenAiError error = rejected(() -> OpenAiRequests.parseGenerate(json(chatEnvelope("")), new Limits(16, 16, 1024, 2)));
+        Limits twoPromptTokens = new Limits(16, 16, 1024, 2);
+
+        OpenAiError error = rejected(() -> OpenAiRequests.parseGenerate(json(chatEnvelope("")), twoPromptTokens));
 
         assertThat(error.param()).isEqualTo("prompt_token_ids");
         assertThat(error.message()).isEqualTo("'prompt_token_ids' has 3 token ids; at most 2 are allowed");
