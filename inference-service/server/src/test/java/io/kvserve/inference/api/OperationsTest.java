@@ -22,6 +22,14 @@ class OperationsTest extends ServerTestBase {
     }
 
     @Test
+    void requestId_isEchoedOrGenerated() {
+        web.get().uri("/v1/models").header("x-request-id", "gw-123").exchange()
+                .expectHeader().valueEquals("x-request-id", "gw-123");
+        web.get().uri("/v1/models").header("x-request-id", "bad id with spaces").exchange()
+                .expectHeader().value("x-request-id", id -> assertThat(id).matches("[0-9a-f-]{36}"));
+    }
+
+    @Test
     void info_describesModelAndKvCapacity() {
         web.get().uri("/actuator/info").exchange().expectStatus().isOk().expectBody()
                 .jsonPath("$.model.name").isEqualTo("tiny")
