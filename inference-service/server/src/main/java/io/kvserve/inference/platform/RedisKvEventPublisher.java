@@ -189,8 +189,12 @@ public final class RedisKvEventPublisher implements KvEventListener, SmartLifecy
             } catch (RuntimeException e) {
                 failures.warn("could not publish KV events (seq " + seq + ", " + numEvents
                         + " events dropped; the cache is re-announced when Redis answers)", e);
-                dropped(numEvents);
-                lostEvents.set(false); // the skipped seq is already the gap
+                if (numEvents == 0) {
+                    nextSeq = seq; // a lone reset lost nothing: no gap
+                } else {
+                    dropped(numEvents);
+                    lostEvents.set(false); // the skipped seq is already the gap
+                }
                 failed = true;
                 break;
             }
