@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
@@ -41,7 +42,7 @@ public final class InstanceRegistrar implements SmartLifecycle {
     private final StringRedisTemplate redis;
     private final InstanceIdentity identity;
     private final InstanceProperties properties;
-    private final ModelHost modelHost;
+    private final Supplier<ModelHost> modelHost;
     private final LongSupplier clockMs;
     private final RateLimitedLog failures = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
     private final ScheduledExecutorService executor;
@@ -56,8 +57,12 @@ public final class InstanceRegistrar implements SmartLifecycle {
     private volatile boolean running;
     private ScheduledFuture<?> beats;
 
+    /**
+     * @param modelHost a supplier rather than the bean: a bean dependency would make Spring stop this
+     *                  registrar before the model host, unregistering before the drain instead of after
+     */
     public InstanceRegistrar(StringRedisTemplate redis, InstanceIdentity identity, InstanceProperties properties,
-                             ModelHost modelHost, LongSupplier clockMs) {
+                             Supplier<ModelHost> modelHost, LongSupplier clockMs) {
         this.redis = redis;
         this.identity = identity;
         this.properties = properties;
@@ -76,7 +81,7 @@ public final class InstanceRegistrar implements SmartLifecycle {
             info = event.info();
             startedAtMs = clockMs.getAsLong();
             lastBeatNanos = System.nanoTime();
-            lastGenerationTokens = modelHost.stats().map(EngineStats::generationTokens).orElse(0L);
+            lastGenerationTokens = modelHost.get().stats().map(EngineStats::generationTokens).orElse(0L);
             beat();
         });
         synchronized (this) {
@@ -117,13 +122,13 @@ public final class InstanceRegistrar implements SmartLifecycle {
 
     private InstanceRegistration registration() {
         long now = System.nanoTime();
-        EngineStats stats = modelHost.stats().orElse(null);
+        EngineStats stats = modelHost.get().stats().orElse(null);
         long generationTokens = stats == null ? lastGenerationTokens : stats.generationTokens();
         double seconds = (now - lastBeatNanos) / 1e9;
         double tokensPerSecond = seconds > 0 ? Math.max(0, generationTokens - lastGenerationTokens) / seconds : 0;
         lastBeatNanos = now;
         lastGenerationTokens = generationTokens;
-        InstanceStatus status = modelHost.state() == ModelState.READY ? InstanceStatus.READY : InstanceStatus.DRAINING;
+        InstanceStatus status = modelHost.get().state() == ModelState.READY ? InstanceStatus.READY : InstanceStatus.DRAINING;
         return new InstanceRegistration(identity.id(), identity.url(), info.name(), info.architecture(),
                 info.blockSize(), info.numKvBlocks(), info.maxModelLen(), info.kvCapacityTokens(), identity.epoch(),
                 startedAtMs, clockMs.getAsLong(), stats == null ? 0 : stats.numRunning(),

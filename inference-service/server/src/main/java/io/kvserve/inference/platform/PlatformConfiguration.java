@@ -99,8 +99,8 @@ public class PlatformConfiguration {
 
     @Bean
     InstanceRegistrar instanceRegistrar(StringRedisTemplate redis, InstanceIdentity identity,
-                                        InstanceProperties instance, ModelHost modelHost) {
-        return new InstanceRegistrar(redis, identity, instance, modelHost, System::currentTimeMillis);
+                                        InstanceProperties instance, ObjectProvider<ModelHost> modelHost) {
+        return new InstanceRegistrar(redis, identity, instance, modelHost::getObject, System::currentTimeMillis);
     }
 
     @Bean
