@@ -12,6 +12,7 @@ import io.kvserve.common.kvcache.BlockHasher;
 import io.kvserve.common.model.gen.ModelGenerator;
 import io.kvserve.common.model.gen.ModelPreset;
 import io.kvserve.engine.EngineRequest;
+import io.kvserve.engine.FinishReason;
 import io.kvserve.engine.RequestOutput;
 import io.kvserve.engine.sample.SamplingParams;
 import io.kvserve.inference.InferenceServerApplication;
@@ -32,6 +33,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -150,11 +152,33 @@ class PlatformRedisIntegrationTest {
         });
         assertSeqWithoutGaps(entries());
 
-        // heartbeats refresh the figures; closing drains and unregisters
+        // heartbeats refresh the figures
         long beat = registration.heartbeatAtMs();
         awaitTrue("a later heartbeat", () -> InstanceRegistration.fromHash(hashOf(key)).heartbeatAtMs() > beat);
-        context.close();
+
+        // closing with a request in flight: draining while it finishes, then unregistered
+        CompletableFuture<RequestOutput> slow = new CompletableFuture<>();
+        CountDownLatch running = new CountDownLatch(1);
+        served.engine().submit(EngineRequest.of("it-slow", new int[] {5, 6, 7}, SamplingParams.builder().maxTokens(20)
+                .ignoreEos(true).build()), output -> {
+                    running.countDown();
+                    sleep(50); // on the engine thread: keeps the request in flight for about a second
+                    if (output.finished()) {
+                        slow.complete(output);
+                    }
+                });
+        assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+        awaitTrue("the request counted as running", () -> served.engine().stats().numRunning() == 1);
+        ConfigurableApplicationContext closing = context;
         context = null;
+        Thread closer = Thread.ofPlatform().start(closing::close);
+        awaitTrue("status draining", () -> {
+            Map<String, String> hash = hashOf(key);
+            return hash.isEmpty() || "draining".equals(hash.get("status"));
+        });
+        assertThat(slow).isNotDone();
+        closer.join(60_000);
+        assertThat(slow.get(1, TimeUnit.SECONDS).finishReason()).isEqualTo(FinishReason.LENGTH);
         assertThat(redis.hasKey(key)).isFalse();
         assertThat(redis.opsForZSet().score(RedisKeys.INSTANCES, id)).isNull();
     }
@@ -194,6 +218,14 @@ class PlatformRedisIntegrationTest {
             epochs.add(entries.get(i).epoch());
         }
         assertThat(epochs).hasSize(1);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
