@@ -12,6 +12,9 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Condition;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.data.redis.connection.RedisPassword;
@@ -19,15 +22,19 @@ import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.util.StringUtils;
+import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /**
  * The platform side of an instance, only when {@code kvserve.redis.url} is set: the KV event
  * publisher (the engine's {@code KvEventListener}), the registrar and the re-announce subscription,
  * over one Lettuce connection factory built from the URL (Boot's Redis auto-configuration is not on
- * the classpath). Key layout: {@code docs/redis-schema.md}.
+ * the classpath). Key layout: {@code docs/redis-schema.md}. An empty {@code kvserve.redis.url} (say
+ * {@code KVSERVE_REDIS_URL=} in a compose file) counts as unset.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(prefix = "kvserve.redis", name = "url")
+@Conditional(PlatformConfiguration.RedisUrlNotBlank.class)
 public class PlatformConfiguration {
 
     /**
@@ -41,10 +48,6 @@ public class PlatformConfiguration {
 
     @Bean
     LettuceConnectionFactory kvserveRedisConnectionFactory(RedisProperties redis) {
-        if (!redis.configured()) {
-            throw new IllegalArgumentException("kvserve.redis.url is set but empty; remove it to run without Redis "
-                    + "or give redis://host:port");
-        }
         RedisURI uri = RedisURI.create(redis.url());
         RedisStandaloneConfiguration standalone = new RedisStandaloneConfiguration(uri.getHost(), uri.getPort());
         standalone.setDatabase(uri.getDatabase());
@@ -107,5 +110,13 @@ public class PlatformConfiguration {
     ReannounceSubscription reannounceSubscription(LettuceConnectionFactory connectionFactory,
                                                   InstanceIdentity identity, RedisKvEventPublisher publisher) {
         return new ReannounceSubscription(connectionFactory, identity, publisher);
+    }
+
+    /** {@code kvserve.redis.url} has text: {@code @ConditionalOnProperty} alone also matches an empty value. */
+    static final class RedisUrlNotBlank implements Condition {
+        @Override
+        public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            return StringUtils.hasText(context.getEnvironment().getProperty("kvserve.redis.url"));
+        }
     }
 }

@@ -21,6 +21,7 @@ import io.kvserve.inference.model.ModelState;
 import io.kvserve.inference.model.ServedModel;
 import io.kvserve.testsupport.redis.RealRedis;
 import io.kvserve.testsupport.redis.RedisEndpoint;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -140,6 +141,8 @@ class PlatformRedisIntegrationTest {
                 .filter(e -> e instanceof KvStreamEvent.Stored).findFirst().orElseThrow();
         assertThat(stored.parentHash()).isEmpty();
         assertThat(stored.blockSize()).isEqualTo(16);
+        assertThat(context.getBean(MeterRegistry.class).counter("kvserve.kv.events.published").count())
+                .isGreaterThanOrEqualTo(2); // kvserve_kv_events_published_total in Prometheus
 
         // the re-announce channel: cleared, then every cached block again
         int numBefore = entries.size();
