@@ -8,6 +8,7 @@ import io.kvserve.inference.config.InstanceProperties;
 import io.kvserve.inference.model.ModelHost;
 import io.kvserve.inference.model.ModelInfo;
 import io.kvserve.inference.model.ModelState;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,12 +23,14 @@ import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.event.EventListener;
+import org.springframework.data.redis.core.RedisOperations;
+import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
  * Keeps this instance in the registry (format in {@code docs/redis-schema.md}):
  * <pre>
- *   ModelReadyEvent   -> HSET kvserve:instance:&lt;id&gt; ..., PEXPIRE ttl, ZADD kvserve:instances now id
+ *   ModelReadyEvent   -> MULTI, HSET kvserve:instance:&lt;id&gt; ..., PEXPIRE ttl, ZADD kvserve:instances now id, EXEC
  *   every heartbeat   -> the same with fresh load figures (num_running, kv_cache_usage, tokens_per_second)
  *   readiness refused -> the same at once with status=draining (the model host is draining)
  *   stop              -> DEL kvserve:instance:&lt;id&gt;, ZREM kvserve:instances id
@@ -105,9 +108,7 @@ public final class InstanceRegistrar implements SmartLifecycle {
         try {
             InstanceRegistration registration = registration();
             String key = RedisKeys.instance(registration.id());
-            redis.opsForHash().putAll(key, registration.toHash());
-            redis.expire(key, properties.registrationTtl());
-            redis.opsForZSet().add(RedisKeys.INSTANCES, registration.id(), registration.heartbeatAtMs());
+            write(key, registration);
             if (!registered) {
                 LOG.info("registered as {} at {} ({} in {})", registration.id(), registration.url(), key,
                         RedisKeys.INSTANCES);
@@ -118,6 +119,22 @@ public final class InstanceRegistrar implements SmartLifecycle {
             failures.warn("could not refresh the registration of " + identity.id() + "; retrying in "
                     + properties.heartbeatInterval(), e);
         }
+    }
+
+    /** HSET, PEXPIRE and ZADD in one MULTI: a crash between them must not leave a hash without a TTL. */
+    private void write(String key, InstanceRegistration registration) {
+        redis.execute(new SessionCallback<List<Object>>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> List<Object> execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.multi();
+                ops.opsForHash().putAll(key, registration.toHash());
+                ops.expire(key, properties.registrationTtl().toMillis(), TimeUnit.MILLISECONDS);
+                ops.opsForZSet().add(RedisKeys.INSTANCES, registration.id(), registration.heartbeatAtMs());
+                return ops.exec();
+            }
+        });
     }
 
     private InstanceRegistration registration() {
