@@ -39,6 +39,10 @@ import java.util.OptionalInt;
  * requests computed the same prefix in the same step), it stays uncached and is simply freed later;
  * vLLM keeps both [1], which saves nothing but an occasional recompute.
  *
+ * <p>Each cached block also remembers its parent's hash and its token count, so that
+ * {@link #reannounce} can replay the whole cache as events (parents first) for a consumer that lost
+ * some: the kvshare index rebuilds from it after Redis or the event buffer dropped events.
+ *
  * <p>Expected outcomes are return values: {@link #allocate} returns empty when too few blocks are
  * free. Exceptions mean a caller bug (freeing a free block, a block id out of range). Not
  * thread-safe: the engine's step-loop thread owns the pool.
