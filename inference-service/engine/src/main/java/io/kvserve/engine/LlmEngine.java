@@ -40,7 +40,7 @@ import java.util.concurrent.locks.LockSupport;
  * is a bridge (vLLM v1's {@code EngineCore} and {@code OutputProcessor} in one process).
  *
  * <pre>
- *   callers --submit/abort--&gt; inbox (ConcurrentLinkedQueue) --unpark--&gt; step loop thread
+ *   callers --submit/abort/reannounce--&gt; inbox (ConcurrentLinkedQueue) --unpark--&gt; step loop thread
  *   step loop:  drain inbox -&gt; scheduler.schedule() -&gt; ForwardBatch -&gt; model.forward
  *               -&gt; sample each row -&gt; stop checks -&gt; sink.accept(RequestOutput) -&gt; free finished
  *               -&gt; publish EngineStats (volatile) -&gt; park when nothing is left
@@ -268,6 +268,18 @@ public final class LlmEngine implements AutoCloseable {
         LockSupport.unpark(loopThread);
     }
 
+    /**
+     * Asks the step loop to announce its whole prefix cache again through the KV event listener: an
+     * {@link io.kvserve.engine.kv.KvEvent.AllCleared} then a {@link io.kvserve.engine.kv.KvEvent.BlockStored}
+     * per cached block, parents first ({@link io.kvserve.engine.kv.BlockPool#reannounce()}), between two
+     * steps. For a KV index that lost events (Redis was down, the publisher's buffer overflowed, kvshare
+     * restarted). Thread-safe; ignored after {@link #close()}.
+     */
+    public void reannounceKvCache() {
+        inbox.add(Command.Reannounce.INSTANCE);
+        LockSupport.unpark(loopThread);
+    }
+
     /** Stops the loop after its current step; requests still live end with ABORT. Waits for the thread. */
     @Override
     public void close() {
@@ -343,6 +355,7 @@ public final class LlmEngine implements AutoCloseable {
                         finish(l, FinishReason.ABORT, "", true);
                     }
                 }
+                case Command.Reannounce r -> kv.reannounce();
             }
         }
     }
@@ -500,6 +513,10 @@ public final class LlmEngine implements AutoCloseable {
         }
 
         record Abort(String requestId) implements Command {
+        }
+
+        record Reannounce() implements Command {
+            static final Reannounce INSTANCE = new Reannounce();
         }
     }
 }

@@ -3,6 +3,7 @@ package io.kvserve.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kvserve.common.kvcache.BlockHash;
 import io.kvserve.common.model.ModelFile;
 import io.kvserve.common.model.gen.ModelGenerator;
 import io.kvserve.common.model.gen.ModelGenerator.WeightType;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -285,6 +287,43 @@ class LlmEngineTest {
         assertThat(cb.tokenIds()).containsExactly(reference(b, 12, false));
         EngineStats stats = awaitStats(engine, s -> s.numRunning() == 0);
         assertThat(stats.prefixCacheHits()).isEqualTo(48);
+    }
+
+    @Test
+    void reannounceKvCache_afterEvictions_announcesExactlyTheCachedHashesParentsFirst() {
+        List<KvEvent> events = new CopyOnWriteArrayList<>();
+        LlmEngine engine = engine(small().numKvBlocks(12).build(), events::add);
+        for (int i = 0; i < 6; i++) { // 6 prompts of 3-4 full blocks through 12 blocks: some are evicted
+            submit(engine, EngineRequest.of("r" + i, prompt(50 + 4 * i, 40 + i), greedy(4))).await();
+        }
+        awaitStats(engine, s -> s.numRunning() == 0);
+        Set<BlockHash> cached = new HashSet<>();
+        for (KvEvent e : events) {
+            switch (e) {
+                case KvEvent.BlockStored s -> cached.add(s.hash());
+                case KvEvent.BlockRemoved r -> cached.remove(r.hash());
+                case KvEvent.AllCleared c -> cached.clear();
+            }
+        }
+        assertThat(events).filteredOn(e -> e instanceof KvEvent.BlockRemoved).isNotEmpty();
+        int numBefore = events.size();
+
+        engine.reannounceKvCache();
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (events.size() < numBefore + 1 + cached.size() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        List<KvEvent> announced = events.subList(numBefore, events.size());
+        assertThat(announced.getFirst()).isEqualTo(new KvEvent.AllCleared());
+        Set<BlockHash> seen = new HashSet<>();
+        for (KvEvent e : announced.subList(1, announced.size())) {
+            KvEvent.BlockStored s = (KvEvent.BlockStored) e;
+            s.parentHash().filter(cached::contains).ifPresent(p -> assertThat(seen).as("parent of %s", s.hash()).contains(p));
+            assertThat(seen.add(s.hash())).isTrue();
+            assertThat(s.numTokens()).isEqualTo(16);
+        }
+        assertThat(seen).isEqualTo(cached).isNotEmpty();
     }
 
     @Test

@@ -39,6 +39,10 @@ import java.util.OptionalInt;
  * requests computed the same prefix in the same step), it stays uncached and is simply freed later;
  * vLLM keeps both [1], which saves nothing but an occasional recompute.
  *
+ * <p>Each cached block also remembers its parent's hash and its token count, so that
+ * {@link #reannounce} can replay the whole cache as events (parents first) for a consumer that lost
+ * some: the kvshare index rebuilds from it after Redis or the event buffer dropped events.
+ *
  * <p>Expected outcomes are return values: {@link #allocate} returns empty when too few blocks are
  * free. Exceptions mean a caller bug (freeing a free block, a block id out of range). Not
  * thread-safe: the engine's step-loop thread owns the pool.
@@ -63,6 +67,8 @@ public final class BlockPool {
 
     private final int[] refCounts;           // (numBlocks)
     private final BlockHash[] hashes;        // (numBlocks), null where the block holds no cached full block
+    private final BlockHash[] parentHashes;  // (numBlocks), the cached block's parent hash; null for block 0 of a chain
+    private final int[] numCachedTokens;     // (numBlocks), tokens of the cached block (for re-announcing)
     private final int[] prevFree;            // (numBlocks + 1) free-queue links; [numBlocks] is the sentinel,
     private final int[] nextFree;            //   NOT_QUEUED where a block is in use
     private final Map<BlockHash, Integer> cachedBlockIds = new HashMap<>();
@@ -82,6 +88,8 @@ public final class BlockPool {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.refCounts = new int[numBlocks];
         this.hashes = new BlockHash[numBlocks];
+        this.parentHashes = new BlockHash[numBlocks];
+        this.numCachedTokens = new int[numBlocks];
         this.prevFree = new int[numBlocks + 1];
         this.nextFree = new int[numBlocks + 1];
         prevFree[numBlocks] = numBlocks;
@@ -203,6 +211,8 @@ public final class BlockPool {
             return false;
         }
         hashes[blockId] = hash;
+        parentHashes[blockId] = parentHash.orElse(null);
+        numCachedTokens[blockId] = numTokens;
         listener.onEvent(new KvEvent.BlockStored(hash, parentHash, numTokens));
         return true;
     }
@@ -218,8 +228,47 @@ public final class BlockPool {
         }
         cachedBlockIds.clear();
         java.util.Arrays.fill(hashes, null);
+        java.util.Arrays.fill(parentHashes, null);
         listener.onEvent(new KvEvent.AllCleared());
         return true;
+    }
+
+    /**
+     * Announces the whole prefix cache again, changing nothing: an {@link KvEvent.AllCleared}, then a
+     * {@link KvEvent.BlockStored} for every cached block, in use or free. A block comes after its parent
+     * whenever the parent is cached too, so a consumer that folds the events in order sees every chain
+     * from its root; a block whose parent was evicted comes with that parent's hash all the same.
+     * For a consumer whose view of this pool was lost or has a gap (the inference service calls it
+     * after its event buffer overflowed or Redis was unreachable, and when kvshare asks). Allocates in
+     * proportion to the cache; not for the hot path.
+     */
+    public void reannounce() {
+        listener.onEvent(new KvEvent.AllCleared());
+        boolean[] announced = new boolean[numBlocks];
+        boolean[] onStack = new boolean[numBlocks];
+        int[] stack = new int[numBlocks]; // a block, then its ancestors not announced yet: announced top down
+        for (int id = 0; id < numBlocks; id++) {
+            if (hashes[id] == null || announced[id]) {
+                continue;
+            }
+            int top = 0;
+            stack[top++] = id;
+            onStack[id] = true;
+            while (top > 0) {
+                int b = stack[top - 1];
+                BlockHash parent = parentHashes[b];
+                Integer parentId = parent == null ? null : cachedBlockIds.get(parent);
+                if (parentId != null && !announced[parentId] && !onStack[parentId]) { // onStack: a hash cycle
+                    stack[top++] = parentId;
+                    onStack[parentId] = true;
+                    continue;
+                }
+                top--;
+                onStack[b] = false;
+                announced[b] = true;
+                listener.onEvent(new KvEvent.BlockStored(hashes[b], Optional.ofNullable(parent), numCachedTokens[b]));
+            }
+        }
     }
 
     /** The reference count of a block (0 when free). */
@@ -261,6 +310,7 @@ public final class BlockPool {
         BlockHash hash = hashes[id];
         if (hash != null) {
             hashes[id] = null;
+            parentHashes[id] = null;
             cachedBlockIds.remove(hash);
             listener.onEvent(new KvEvent.BlockRemoved(hash));
         }

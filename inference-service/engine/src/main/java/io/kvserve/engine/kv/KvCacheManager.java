@@ -234,6 +234,11 @@ public final class KvCacheManager {
         req.numHashedBlocks = Math.min(req.numHashedBlocks, firstUnwritten);
     }
 
+    /** Announces the whole prefix cache again: see {@link BlockPool#reannounce()}. */
+    public void reannounce() {
+        pool.reannounce();
+    }
+
     /** Requests holding a block table. */
     public int numRequests() {
         return requests.size();

@@ -157,4 +157,50 @@ class BlockPoolTest {
     static BlockHash hash(int i) {
         return new BlockHash(0x5eed, i);
     }
+
+    @Test
+    void reannounce_chainCachedChildFirst_allClearedThenParentsBeforeChildrenAndNothingChanged() {
+        BlockHash h0 = new BlockHash(0, 10);
+        BlockHash h1 = new BlockHash(0, 11);
+        BlockHash h2 = new BlockHash(0, 12);
+        BlockHash other = new BlockHash(0, 20);
+        int[] ids = pool.allocate(4).orElseThrow();
+        // ids 0..3: the chain is cached on 2 (h0), 0 (h1), 3 (h2); 1 holds an unrelated root
+        pool.cacheFullBlock(ids[2], h0, Optional.empty(), 16);
+        pool.cacheFullBlock(ids[0], h1, Optional.of(h0), 16);
+        pool.cacheFullBlock(ids[3], h2, Optional.of(h1), 16);
+        pool.cacheFullBlock(ids[1], other, Optional.empty(), 16);
+        pool.free(ids[3], ids[0]);
+        events.drain();
+        var before = KvInvariants.Snapshot.of(pool);
+
+        pool.reannounce();
+
+        assertThat(events.drain()).containsExactly(new AllCleared(),
+                new BlockStored(h0, Optional.empty(), 16), new BlockStored(h1, Optional.of(h0), 16),
+                new BlockStored(other, Optional.empty(), 16), new BlockStored(h2, Optional.of(h1), 16));
+        assertThat(KvInvariants.Snapshot.of(pool)).isEqualTo(before);
+    }
+
+    @Test
+    void reannounce_parentEvicted_childStillAnnouncedWithItsParentHash() {
+        BlockHash h0 = new BlockHash(0, 10);
+        BlockHash h1 = new BlockHash(0, 11);
+        int[] ids = pool.allocate(2).orElseThrow();
+        pool.cacheFullBlock(ids[0], h0, Optional.empty(), 16);
+        pool.cacheFullBlock(ids[1], h1, Optional.of(h0), 16);
+        pool.free(ids[0]); // block 0 is evicted by the next allocation, block 1 stays in use
+        pool.allocate(5);
+        events.drain();
+
+        pool.reannounce();
+
+        assertThat(events.drain()).containsExactly(new AllCleared(), new BlockStored(h1, Optional.of(h0), 16));
+    }
+
+    @Test
+    void reannounce_emptyCache_onlyAllCleared() {
+        pool.reannounce();
+        assertThat(events.drain()).containsExactly(new AllCleared());
+    }
 }
