@@ -170,6 +170,14 @@ public final class LlmEngine implements AutoCloseable {
         return maxModelLen;
     }
 
+    /**
+     * Requests submitted and not yet finished, those still in the inbox included (the stats count
+     * them only after the loop's next step). Thread-safe.
+     */
+    public int numLiveRequests() {
+        return liveIds.size();
+    }
+
     /** The latest snapshot published by the step loop. */
     public EngineStats stats() {
         return stats;

@@ -186,17 +186,18 @@ public final class ModelHost implements SmartLifecycle {
         }
     }
 
-    /** Waits until nothing runs or waits in the engine, at most the drain timeout. */
+    /**
+     * Waits until the engine has no live request (queued ones in its inbox included, which its
+     * stats count only after a step), at most the drain timeout.
+     */
     private void drain(LlmEngine engine) {
         long deadline = System.nanoTime() + instance.drainTimeout().toNanos();
-        EngineStats stats = engine.stats();
-        while (stats.numRunning() + stats.numWaiting() > 0 && System.nanoTime() < deadline) {
+        while (engine.numLiveRequests() > 0 && System.nanoTime() < deadline) {
             LockSupport.parkNanos(20_000_000);
-            stats = engine.stats();
         }
-        if (stats.numRunning() + stats.numWaiting() > 0) {
-            LOG.warn("drain timeout {}: aborting {} running and {} waiting requests", instance.drainTimeout(),
-                    stats.numRunning(), stats.numWaiting());
+        int numLeft = engine.numLiveRequests();
+        if (numLeft > 0) {
+            LOG.warn("drain timeout {}: aborting {} requests still in flight", instance.drainTimeout(), numLeft);
         } else {
             LOG.info("drained: no request in flight");
         }
