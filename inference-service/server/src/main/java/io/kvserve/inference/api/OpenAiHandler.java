@@ -3,10 +3,11 @@ package io.kvserve.inference.api;
 import io.kvserve.common.chat.ChatTemplateException;
 import io.kvserve.common.openai.ChatCompletionRequest;
 import io.kvserve.common.openai.CompletionRequest;
-import io.kvserve.common.openai.GenerateRequest;
 import io.kvserve.common.openai.GenerateRequest.Api;
+import io.kvserve.common.openai.GenerateRequest;
 import io.kvserve.common.openai.GenerationParams;
 import io.kvserve.common.openai.ModelList;
+import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.OpenAiRequests;
@@ -155,7 +156,7 @@ public final class OpenAiHandler {
         String given = request.headers().firstHeader(HttpHeaders.AUTHORIZATION);
         byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
         if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
-            throw new OpenAiException(401, new io.kvserve.common.openai.OpenAiError(
+            throw new OpenAiException(401, new OpenAiError(
                     "the internal endpoint needs the instance's internal token", "authentication_error", null,
                     "invalid_internal_token"), null);
         }

@@ -6,6 +6,7 @@ import io.kvserve.common.openai.ChatLogprobs;
 import io.kvserve.common.openai.Completion;
 import io.kvserve.common.openai.GenerateRequest.Api;
 import io.kvserve.common.openai.OpenAiError;
+import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.Usage;
 import io.kvserve.common.tokenizer.Tokenizer;
@@ -74,13 +75,12 @@ final class ResponseAssembler {
     }
 
     private Object firstChunk(int index) {
-        String echo = index >= 0 && !call.echoText().isEmpty() ? call.echoText() : null;
         return switch (call.api()) {
             case CHAT -> new ChatCompletionChunk(call.responseId(), created, model,
                     List.of(new ChatCompletionChunk.Choice(index, new ChatCompletionChunk.Delta("assistant", ""), null, null)),
                     null);
             case COMPLETIONS -> new Completion(call.responseId(), created, model,
-                    List.of(new Completion.Choice(index, echo == null ? "" : echo, null, null)), null);
+                    List.of(new Completion.Choice(index, call.echoText(), null, null)), null);
         };
     }
 
@@ -143,7 +143,7 @@ final class ResponseAssembler {
 
     // ---- complete responses
 
-    /** The whole response, or an {@link io.kvserve.common.openai.OpenAiException} when a choice failed. */
+    /** The whole response, or an {@link OpenAiException} when a choice failed. */
     Mono<Object> complete(List<Flux<RequestOutput>> choices) {
         List<Mono<ChoiceResult>> results = new ArrayList<>(choices.size());
         for (Flux<RequestOutput> choice : choices) {
@@ -164,7 +164,7 @@ final class ResponseAssembler {
             String finish = finishReason(r.finishReason);
             if (finish == null) {
                 OpenAiError error = error(r.finishReason);
-                throw new io.kvserve.common.openai.OpenAiException(
+                throw new OpenAiException(
                         r.finishReason == FinishReason.ABORT ? 503 : 500, error, null);
             }
             usage.add(r.usage);

@@ -1,5 +1,6 @@
 package io.kvserve.inference.model;
 
+import java.util.Locale;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
@@ -25,7 +26,7 @@ public class ModelHealthIndicator implements HealthIndicator {
             case LOADING, DRAINING, STOPPED -> Health.outOfService();
             case FAILED -> Health.down();
         };
-        health.withDetail("state", state.name().toLowerCase(java.util.Locale.ROOT));
+        health.withDetail("state", state.name().toLowerCase(Locale.ROOT));
         host.served().ifPresent(m -> health.withDetail("model", m.info().name()));
         host.failure().ifPresent(e -> health.withDetail("error", String.valueOf(e.getMessage())));
         return health.build();

@@ -1,5 +1,6 @@
 package io.kvserve.inference.model;
 
+import java.util.Locale;
 import org.springframework.boot.actuate.info.Info;
 import org.springframework.boot.actuate.info.InfoContributor;
 import org.springframework.stereotype.Component;
@@ -16,7 +17,7 @@ public class ModelInfoContributor implements InfoContributor {
 
     @Override
     public void contribute(Info.Builder builder) {
-        builder.withDetail("state", host.state().name().toLowerCase(java.util.Locale.ROOT));
+        builder.withDetail("state", host.state().name().toLowerCase(Locale.ROOT));
         host.served().ifPresent(m -> {
             ModelInfo info = m.info();
             builder.withDetail("model", info);
