@@ -73,17 +73,22 @@ public final class TenantStats {
             }
             bestHitBlocks = Math.max(bestHitBlocks, hits);
         }
-        String tenantKey = keys.tenantStats(tenantId);
-        watch(async.hincrby(tenantKey, "queries", 1));
-        watch(async.hincrby(tenantKey, "query_blocks", numQueryBlocks));
-        watch(async.hincrby(tenantKey, "hit_blocks", bestHitBlocks));
-        if (!hitsByInstance.isEmpty()) {
-            for (Map.Entry<String, Integer> e : hitsByInstance.entrySet()) {
-                String instanceKey = keys.instanceStats(e.getKey());
-                watch(async.hincrby(instanceKey, "queries", 1));
-                watch(async.hincrby(instanceKey, "hit_blocks", e.getValue()));
+        try {
+            String tenantKey = keys.tenantStats(tenantId);
+            watch(async.hincrby(tenantKey, "queries", 1));
+            watch(async.hincrby(tenantKey, "query_blocks", numQueryBlocks));
+            watch(async.hincrby(tenantKey, "hit_blocks", bestHitBlocks));
+            if (!hitsByInstance.isEmpty()) {
+                for (Map.Entry<String, Integer> e : hitsByInstance.entrySet()) {
+                    String instanceKey = keys.instanceStats(e.getKey());
+                    watch(async.hincrby(instanceKey, "queries", 1));
+                    watch(async.hincrby(instanceKey, "hit_blocks", e.getValue()));
+                }
+                watch(async.sadd(keys.statsInstances(), hitsByInstance.keySet().toArray(String[]::new)));
             }
-            watch(async.sadd(keys.statsInstances(), hitsByInstance.keySet().toArray(String[]::new)));
+        } catch (RuntimeException e) {
+            // Lettuce refuses at once when its request queue is full or the connection is closed for good
+            numErrors.increment();
         }
         numRecorded.increment();
     }

@@ -50,7 +50,7 @@ final class TenantRedis implements AutoCloseable {
                 connection.sync().del(keys.toArray(String[]::new));
             }
         } finally {
-            extra.forEach(StatefulRedisConnection::close);
+            extra.stream().filter(StatefulRedisConnection::isOpen).forEach(StatefulRedisConnection::close);
             connection.close();
             client.shutdown();
         }
