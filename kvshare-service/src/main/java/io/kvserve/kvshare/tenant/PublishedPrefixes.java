@@ -4,6 +4,7 @@ import io.kvserve.common.kvcache.BlockHasher;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -57,6 +58,8 @@ public final class PublishedPrefixes {
     public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(1);
 
     private static final int MAX_CACHED_MODELS = 1024;
+
+    private static final System.Logger LOG = System.getLogger(PublishedPrefixes.class.getName());
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -258,10 +261,23 @@ public final class PublishedPrefixes {
     }
 
     private ModelIndex load(String model, String version, long now) {
-        Map<String, String> stored = version == null ? Map.of() : redis.hgetall(keys.published(model));
+        Map<String, String> stored = redis.hgetall(keys.published(model));
         List<PublishedPrefix> prefixes = new ArrayList<>(stored.size());
         for (Map.Entry<String, String> e : stored.entrySet()) {
-            StoredPrefix s = JSON.readValue(e.getValue(), StoredPrefix.class);
+            StoredPrefix s;
+            try {
+                s = JSON.readValue(e.getValue(), StoredPrefix.class);
+            } catch (JacksonException ex) {
+                // one bad entry (written by hand, say) must not fail every query of the model
+                LOG.log(System.Logger.Level.WARNING, "published prefix {0} of model {1} is not valid JSON,"
+                        + " ignored: {2}", e.getKey(), model, ex.getOriginalMessage());
+                continue;
+            }
+            if (s.tokenIds() == null) {
+                LOG.log(System.Logger.Level.WARNING, "published prefix {0} of model {1} has no token_ids, ignored",
+                        e.getKey(), model);
+                continue;
+            }
             // num_blocks is recomputed: a prefix stored under another block size still matches correctly
             prefixes.add(new PublishedPrefix(model, e.getKey(), s.tokenIds(), s.tokenIds().length / blockSize,
                     s.createdMs()));

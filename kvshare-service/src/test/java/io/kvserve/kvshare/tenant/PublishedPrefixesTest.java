@@ -197,4 +197,15 @@ class PublishedPrefixesTest {
         assertThat(p.toString()).isEqualTo("PublishedPrefix[" + MODEL + "/system-v1, 32 tokens, 2 blocks, createdMs="
                 + p.createdMs() + "]");
     }
+
+    @Test
+    void numPublishedBlocks_aCorruptEntryInRedis_isIgnoredAndTheRestStillMatch() {
+        prefixes.publish(MODEL, "good", tokens(1000, 32));
+        redis.connection.sync().hset(redis.prefix + "published:" + MODEL, "bad", "{not json");
+        redis.connection.sync().incr(redis.prefix + "published-version:" + MODEL);
+        PublishedPrefixes replica = new PublishedPrefixes(redis.newConnection(), redis.prefix);
+
+        assertThat(replica.numPublishedBlocks(MODEL, tokens(1000, 40))).isEqualTo(2);
+        assertThat(replica.list(MODEL)).extracting(PublishedPrefix::name).containsExactly("good");
+    }
 }
