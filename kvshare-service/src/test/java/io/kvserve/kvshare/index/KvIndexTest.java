@@ -1,0 +1,455 @@
+package io.kvserve.kvshare.index;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kvserve.common.events.KvEventEntry;
+import io.kvserve.common.events.KvStreamEvent;
+import io.kvserve.common.kvcache.BlockHash;
+import io.kvserve.kvshare.index.ApplyResult.Status;
+import io.kvserve.testsupport.redis.RealRedis;
+import io.kvserve.testsupport.redis.RedisEndpoint;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+@RealRedis
+class KvIndexTest {
+
+    private static final String EPOCH_1 = "00000000000000e1";
+    private static final String EPOCH_2 = "00000000000000e2";
+
+    private RedisClient client;
+    private StatefulRedisConnection<byte[], byte[]> connection;
+    private String prefix;
+    private KvIndex index;
+    private final Random random = new Random(42);
+
+    @BeforeEach
+    void open(RedisEndpoint endpoint, TestInfo info) {
+        client = RedisClient.create(endpoint.uri());
+        connection = client.connect(ByteArrayCodec.INSTANCE);
+        prefix = endpoint.uniqueKeyPrefix("kvindex-" + info.getTestMethod().orElseThrow().getName());
+        index = new KvIndex(connection, prefix);
+    }
+
+    @AfterEach
+    void checkInvariantsAndClean() {
+        try {
+            assertInvariants();
+        } finally {
+            List<byte[]> keys = keys();
+            if (!keys.isEmpty()) {
+                connection.sync().del(keys.toArray(byte[][]::new));
+            }
+            index.close();
+            connection.close();
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void stored_thenQuery_countsLeadingBlocksPerInstance() {
+        List<BlockHash> chain = chain(8);
+        assertThat(index.apply(entry("a", EPOCH_1, 1, stored(chain.subList(0, 8))))).isEqualTo(
+                new ApplyResult(Status.APPLIED, 0, 8, 0, 0));
+        index.apply(entry("b", EPOCH_1, 1, stored(chain.subList(0, 3))));
+
+        assertThat(index.longestPrefixes(chain, List.of("a", "b", "c")))
+                .containsExactly(Map.entry("a", 8), Map.entry("b", 3), Map.entry("c", 0));
+        assertThat(index.numBlocks()).isEqualTo(8);
+        assertThat(index.numEntries()).isEqualTo(11);
+        assertThat(index.indexedInstances()).containsExactlyInAnyOrder("a", "b");
+    }
+
+    @Test
+    void query_instanceHoldsLaterBlockButNotEarlier_countStopsAtFirstMiss() {
+        List<BlockHash> chain = chain(6);
+        index.apply(entry("a", EPOCH_1, 1, stored(List.of(chain.get(0), chain.get(1), chain.get(3), chain.get(4)))));
+        index.apply(entry("b", EPOCH_1, 1, stored(chain.subList(1, 6))));
+
+        assertThat(index.longestPrefixes(chain, List.of("a", "b"))).containsExactly(Map.entry("a", 2), Map.entry("b", 0));
+        assertThat(index.longestPrefixes(chain.subList(1, 6), List.of("a", "b")))
+                .containsExactly(Map.entry("a", 1), Map.entry("b", 5));
+    }
+
+    @Test
+    void query_missOnBlockZero_everyCandidateZero() {
+        List<BlockHash> chain = chain(4);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain.subList(1, 4))));
+
+        assertThat(index.longestPrefixes(chain, List.of("a", "a", "z"))).containsExactly(Map.entry("a", 0), Map.entry("z", 0));
+        assertThat(index.longestPrefixes(chain, List.of())).isEmpty();
+        assertThat(index.longestPrefixes(List.of(), List.of("a"))).containsExactly(Map.entry("a", 0));
+    }
+
+    @Test
+    void longestPrefixesBatch_sameAnswersAsOneByOne() {
+        List<BlockHash> chain = chain(10);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain)));
+        index.apply(entry("b", EPOCH_1, 1, stored(chain.subList(0, 4))));
+        List<List<BlockHash>> chains = List.of(chain, chain.subList(0, 5), chain(3), chain.subList(2, 10));
+
+        List<Map<String, Integer>> batch = index.longestPrefixesBatch(chains, List.of("a", "b"));
+
+        for (int i = 0; i < chains.size(); i++) {
+            assertThat(batch.get(i)).isEqualTo(index.longestPrefixes(chains.get(i), List.of("a", "b")));
+        }
+        assertThat(batch.get(0)).containsExactly(Map.entry("a", 10), Map.entry("b", 4));
+    }
+
+    @Test
+    void removed_deletesPairsAndEmptyKeys() {
+        List<BlockHash> chain = chain(4);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain)));
+        index.apply(entry("b", EPOCH_1, 1, stored(chain.subList(0, 2))));
+
+        ApplyResult result = index.apply(entry("a", EPOCH_1, 2, removed(chain.subList(1, 4))));
+
+        assertThat(result).isEqualTo(new ApplyResult(Status.APPLIED, 0, 0, 3, 0));
+        assertThat(index.longestPrefixes(chain, List.of("a", "b"))).containsExactly(Map.entry("a", 1), Map.entry("b", 2));
+        assertThat(index.numBlocks()).isEqualTo(2);
+        assertThat(index.numEntries()).isEqualTo(3);
+        assertThat(index.state("a").orElseThrow().numBlocks()).isEqualTo(1);
+    }
+
+    @Test
+    void cleared_dropsOnlyThatInstance_eventsAfterItApply() {
+        List<BlockHash> chain = chain(5);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain)));
+        index.apply(entry("b", EPOCH_1, 1, stored(chain)));
+
+        ApplyResult result = index.apply(entry("a", EPOCH_1, 2, new KvStreamEvent.Cleared(), stored(chain.subList(0, 2))));
+
+        assertThat(result).isEqualTo(new ApplyResult(Status.APPLIED, 0, 2, 0, 5));
+        assertThat(index.longestPrefixes(chain, List.of("a", "b"))).containsExactly(Map.entry("a", 2), Map.entry("b", 5));
+        assertThat(index.numEntries()).isEqualTo(7);
+        assertThat(index.numBlocks()).isEqualTo(5);
+    }
+
+    @Test
+    void reset_dropsAllBlocksOfTheInstance() {
+        List<BlockHash> chain = chain(5);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain)));
+
+        ApplyResult result = index.apply(entry("a", EPOCH_1, 2, new KvStreamEvent.Reset()));
+
+        assertThat(result.numDropped()).isEqualTo(5);
+        assertThat(index.longestPrefixes(chain, List.of("a"))).containsExactly(Map.entry("a", 0));
+        assertThat(index.numBlocks()).isZero();
+        assertThat(index.numEntries()).isZero();
+    }
+
+    @Test
+    void newEpoch_dropsOldBlocks_andLateEntryOfOldEpochIsStale() {
+        List<BlockHash> old = chain(4);
+        List<BlockHash> fresh = chain(2);
+        index.apply(entry("a", EPOCH_1, 1, stored(old)));
+        index.apply(entry("a", EPOCH_1, 2, removed(old.subList(3, 4))));
+
+        ApplyResult result = index.apply(entry("a", EPOCH_2, 1, new KvStreamEvent.Reset(), stored(fresh)));
+
+        assertThat(result).isEqualTo(new ApplyResult(Status.NEW_EPOCH, 0, 2, 0, 3));
+        assertThat(index.longestPrefixes(old, List.of("a"))).containsExactly(Map.entry("a", 0));
+        assertThat(index.longestPrefixes(fresh, List.of("a"))).containsExactly(Map.entry("a", 2));
+        assertThat(index.state("a").orElseThrow()).extracting(InstanceState::epoch, InstanceState::seq)
+                .containsExactly(EPOCH_2, 1L);
+
+        ApplyResult stale = index.apply(entry("a", EPOCH_1, 3, stored(old)));
+
+        assertThat(stale.status()).isEqualTo(Status.STALE_EPOCH);
+        assertThat(index.longestPrefixes(old, List.of("a"))).containsExactly(Map.entry("a", 0));
+        assertThat(index.state("a").orElseThrow().epoch()).isEqualTo(EPOCH_2);
+    }
+
+    @Test
+    void gap_recordsMissingSeqs_lateArrivalFillsIt() {
+        List<BlockHash> chain = chain(3);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain.subList(0, 1))));
+
+        ApplyResult jump = index.apply(entry("a", EPOCH_1, 4, stored(chain.subList(2, 3))));
+
+        assertThat(jump).isEqualTo(new ApplyResult(Status.APPLIED, 2, 1, 0, 0));
+        assertThat(index.state("a").orElseThrow()).extracting(InstanceState::seq, InstanceState::numMissing)
+                .containsExactly(4L, 2L);
+
+        ApplyResult late = index.apply(entry("a", EPOCH_1, 2, stored(chain.subList(1, 2))));
+
+        assertThat(late).isEqualTo(new ApplyResult(Status.LATE, 0, 1, 0, 0));
+        assertThat(index.longestPrefixes(chain, List.of("a"))).containsExactly(Map.entry("a", 3));
+        assertThat(index.state("a").orElseThrow()).extracting(InstanceState::seq, InstanceState::numMissing)
+                .containsExactly(4L, 1L);
+        assertThat(index.apply(entry("a", EPOCH_1, 3)).status()).isEqualTo(Status.LATE);
+        assertThat(index.state("a").orElseThrow().numMissing()).isZero();
+        assertThat(index.apply(entry("a", EPOCH_1, 3)).status()).isEqualTo(Status.DUPLICATE);
+    }
+
+    @Test
+    void sameEntryTwice_secondIsDuplicate_indexUnchanged() {
+        List<BlockHash> chain = chain(3);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain)));
+        KvEventEntry removal = entry("a", EPOCH_1, 2, removed(chain.subList(1, 3)));
+        index.apply(removal);
+        index.apply(entry("a", EPOCH_1, 3, stored(chain.subList(1, 2))));
+
+        ApplyResult again = index.apply(removal);
+
+        assertThat(again).isEqualTo(new ApplyResult(Status.DUPLICATE, 0, 0, 0, 0));
+        assertThat(index.longestPrefixes(chain, List.of("a"))).containsExactly(Map.entry("a", 2));
+        assertThat(index.state("a").orElseThrow().seq()).isEqualTo(3);
+    }
+
+    @Test
+    void firstEntrySeenLate_gapFromSeqOne() {
+        ApplyResult result = index.apply(entry("a", EPOCH_1, 5, stored(chain(1))));
+
+        assertThat(result).isEqualTo(new ApplyResult(Status.APPLIED, 4, 1, 0, 0));
+        assertThat(index.state("a").orElseThrow().numMissing()).isEqualTo(4);
+    }
+
+    @Test
+    void hugeGap_marksResyncInsteadOfListingSeqs() {
+        index.apply(entry("a", EPOCH_1, 1));
+
+        ApplyResult result = index.apply(entry("a", EPOCH_1, 5_000));
+
+        assertThat(result.numGapSeqs()).isEqualTo(4_998);
+        InstanceState state = index.state("a").orElseThrow();
+        assertThat(state.needsResync()).isTrue();
+        assertThat(state.numMissing()).isZero();
+        assertThat(index.instancesWithOverdueGaps(0)).containsExactly("a");
+    }
+
+    @Test
+    void overdueGaps_listedAfterTheirAge_clearGapsForgetsThem() throws InterruptedException {
+        index.apply(entry("a", EPOCH_1, 1));
+        index.apply(entry("a", EPOCH_1, 3));
+        index.apply(entry("b", EPOCH_1, 1));
+        index.apply(entry("b", EPOCH_1, 2));
+
+        assertThat(index.instancesWithOverdueGaps(60_000)).isEmpty();
+        Thread.sleep(30);
+        assertThat(index.instancesWithOverdueGaps(20)).containsExactly("a");
+
+        index.clearGaps("a");
+
+        assertThat(index.instancesWithOverdueGaps(0)).isEmpty();
+        assertThat(index.state("a").orElseThrow().numMissing()).isZero();
+    }
+
+    @Test
+    void dropInstance_removesEverything_countersReturnToZero() {
+        List<BlockHash> chain = chain(20);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain)));
+        index.apply(entry("a", EPOCH_1, 3, removed(chain.subList(10, 12))));
+        index.apply(entry("b", EPOCH_1, 1, stored(chain.subList(0, 5))));
+
+        assertThat(index.dropInstance("a")).isEqualTo(18);
+
+        assertThat(index.state("a")).isEmpty();
+        assertThat(index.indexedInstances()).containsExactly("b");
+        assertThat(index.longestPrefixes(chain, List.of("a", "b"))).containsExactly(Map.entry("a", 0), Map.entry("b", 5));
+        assertThat(index.dropInstance("b")).isEqualTo(5);
+        assertThat(index.numBlocks()).isZero();
+        assertThat(index.numEntries()).isZero();
+        assertThat(keys()).map(KvIndexTest::string)
+                .allMatch(key -> key.endsWith("num-blocks") || key.endsWith("num-entries") || key.endsWith("drop-seq"));
+    }
+
+    @Test
+    void undrainedDrop_queriesAlreadySeeItDropped_drainPendingDropsFinishesIt() {
+        List<BlockHash> chain = chain(5);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain)));
+        index.apply(entry("b", EPOCH_1, 1, stored(chain)));
+        // what a replica that crashed right after the atomic part of a drop leaves behind
+        RedisCommands<byte[], byte[]> redis = connection.sync();
+        byte[] dropKey = bytes(prefix + "drop:crashed");
+        redis.rename(bytes(prefix + "inst:a:blocks"), dropKey);
+        redis.sadd(bytes(prefix + "inst:a:drops"), dropKey);
+        redis.hset(bytes(prefix + "drops"), dropKey, bytes("a"));
+
+        assertThat(index.longestPrefixes(chain, List.of("a", "b"))).containsExactly(Map.entry("a", 0), Map.entry("b", 5));
+        assertThat(index.numEntries()).isEqualTo(10);
+
+        assertThat(index.drainPendingDrops()).isEqualTo(5);
+
+        assertThat(index.numEntries()).isEqualTo(5);
+        assertThat(index.numBlocks()).isEqualTo(5);
+        assertThat(index.drainPendingDrops()).isZero();
+    }
+
+    @Test
+    void storedAgainAfterClear_survivesTheDrain() {
+        List<BlockHash> chain = chain(4);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain)));
+
+        index.apply(entry("a", EPOCH_1, 2, new KvStreamEvent.Cleared(), stored(chain.subList(0, 2))));
+
+        assertThat(index.longestPrefixes(chain, List.of("a"))).containsExactly(Map.entry("a", 2));
+        assertThat(index.numEntries()).isEqualTo(2);
+    }
+
+    @Test
+    void counters_equalBruteForce_afterRandomEvents() {
+        List<BlockHash> pool = chain(60);
+        List<String> ids = List.of("a", "b", "c", "d");
+        Map<String, Set<BlockHash>> model = new HashMap<>();
+        Map<String, Long> seqs = new HashMap<>();
+        for (int step = 0; step < 300; step++) {
+            String id = ids.get(random.nextInt(ids.size()));
+            Set<BlockHash> held = model.computeIfAbsent(id, k -> new HashSet<>());
+            List<KvStreamEvent> events = new ArrayList<>();
+            for (int e = 0; e < 1 + random.nextInt(3); e++) {
+                int kind = random.nextInt(20);
+                List<BlockHash> some = new ArrayList<>();
+                for (int i = 0; i < 1 + random.nextInt(8); i++) {
+                    some.add(pool.get(random.nextInt(pool.size())));
+                }
+                if (kind == 0) {
+                    events.add(new KvStreamEvent.Cleared());
+                    held.clear();
+                } else if (kind < 12) {
+                    events.add(stored(some));
+                    held.addAll(some);
+                } else {
+                    events.add(removed(some));
+                    some.forEach(held::remove);
+                }
+            }
+            long seq = seqs.merge(id, 1L, Long::sum);
+            index.apply(new KvEventEntry(id, EPOCH_1, seq, "m", 1, events));
+        }
+
+        Set<BlockHash> distinct = new HashSet<>();
+        long pairs = 0;
+        for (Set<BlockHash> held : model.values()) {
+            distinct.addAll(held);
+            pairs += held.size();
+        }
+        assertThat(index.numBlocks()).isEqualTo(distinct.size());
+        assertThat(index.numEntries()).isEqualTo(pairs);
+        for (String id : ids) {
+            assertThat(index.state(id).orElseThrow().numBlocks()).isEqualTo(model.get(id).size());
+            for (BlockHash hash : pool) {
+                int expected = model.get(id).contains(hash) ? 1 : 0;
+                assertThat(index.longestPrefixes(List.of(hash), List.of(id))).containsEntry(id, expected);
+            }
+        }
+    }
+
+    @Test
+    void largeEntry_thenResetOfFiftyThousandBlocks_drainsInChunks() {
+        List<BlockHash> big = chain(3_000);
+        assertThat(index.apply(entry("a", EPOCH_1, 1, stored(big))).numStored()).isEqualTo(3_000);
+        long seq = 2;
+        while (index.state("a").orElseThrow().numBlocks() < 50_000) {
+            index.apply(entry("a", EPOCH_1, seq++, stored(chain(3_000))));
+        }
+        long held = index.state("a").orElseThrow().numBlocks();
+        index.apply(entry("b", EPOCH_1, 1, stored(big.subList(0, 100))));
+
+        ApplyResult reset = index.apply(entry("a", EPOCH_2, 1, new KvStreamEvent.Reset()));
+
+        assertThat(reset).isEqualTo(new ApplyResult(Status.NEW_EPOCH, 0, 0, 0, held));
+        assertThat(index.numEntries()).isEqualTo(100);
+        assertThat(index.numBlocks()).isEqualTo(100);
+        assertThat(index.longestPrefixes(big, List.of("a", "b"))).containsExactly(Map.entry("a", 0), Map.entry("b", 100));
+    }
+
+    @Test
+    void apply_rejectsEntriesThatWouldPoisonTheIndex() {
+        assertThatThrownBy(() -> index.apply(entry(" ", EPOCH_1, 1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> index.apply(entry("a", "", 1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> index.longestPrefixes(chain(1), List.of(""))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(index.indexedInstances()).isEmpty();
+        assertThat(index.state("a")).isEqualTo(Optional.empty());
+    }
+
+    // --- helpers ---
+
+    /** Counters equal a brute-force count of the reverse index, and it mirrors the instances' block sets. */
+    private void assertInvariants() {
+        RedisCommands<byte[], byte[]> redis = connection.sync();
+        assertThat(redis.hlen(bytes(prefix + "drops"))).as("pending drops").isZero();
+        byte[] blkPrefix = bytes(prefix + "blk:");
+        long numBlocks = 0;
+        long numEntries = 0;
+        for (byte[] key : keys()) {
+            if (key.length == blkPrefix.length + BlockHash.NUM_BYTES
+                    && Arrays.equals(blkPrefix, 0, blkPrefix.length, key, 0, blkPrefix.length)) {
+                numBlocks++;
+                byte[] hash = Arrays.copyOfRange(key, blkPrefix.length, key.length);
+                for (byte[] id : redis.hkeys(key)) {
+                    numEntries++;
+                    assertThat(redis.sismember(bytes(prefix + "inst:" + string(id) + ":blocks"), hash))
+                            .as("reverse index entry is in the instance's block set").isTrue();
+                }
+            }
+        }
+        assertThat(index.numBlocks()).isEqualTo(numBlocks);
+        assertThat(index.numEntries()).isEqualTo(numEntries);
+        long held = 0;
+        for (String id : index.indexedInstances()) {
+            held += redis.scard(bytes(prefix + "inst:" + id + ":blocks"));
+        }
+        assertThat(held).as("sum of the instances' block sets").isEqualTo(numEntries);
+    }
+
+    private List<byte[]> keys() {
+        List<byte[]> keys = new ArrayList<>();
+        ScanArgs args = ScanArgs.Builder.matches(bytes(prefix + "*")).limit(1000);
+        KeyScanCursor<byte[]> cursor = connection.sync().scan(args);
+        keys.addAll(cursor.getKeys());
+        while (!cursor.isFinished()) {
+            cursor = connection.sync().scan(ScanCursor.of(cursor.getCursor()), args);
+            keys.addAll(cursor.getKeys());
+        }
+        return keys;
+    }
+
+    private List<BlockHash> chain(int length) {
+        List<BlockHash> chain = new ArrayList<>(length);
+        for (int i = 0; i < length; i++) {
+            chain.add(new BlockHash(random.nextLong(), random.nextLong()));
+        }
+        return chain;
+    }
+
+    private static KvEventEntry entry(String instance, String epoch, long seq, KvStreamEvent... events) {
+        return new KvEventEntry(instance, epoch, seq, "demo-model", 1_000L, List.of(events));
+    }
+
+    private static KvStreamEvent.Stored stored(List<BlockHash> hashes) {
+        return new KvStreamEvent.Stored(hashes, Optional.empty(), 16);
+    }
+
+    private static KvStreamEvent.Removed removed(List<BlockHash> hashes) {
+        return new KvStreamEvent.Removed(hashes);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String string(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}
