@@ -7,6 +7,7 @@ import io.kvserve.kvshare.index.KvIndex;
 import io.kvserve.kvshare.ingest.EventConsumer;
 import io.kvserve.kvshare.ingest.InstanceRegistry;
 import io.kvserve.kvshare.tenant.ChainHasher;
+import io.kvserve.kvshare.tenant.HashedPrompt;
 import io.kvserve.kvshare.tenant.TenantSalts;
 import io.kvserve.kvshare.tenant.TenantStats;
 import io.micrometer.core.instrument.Counter;
@@ -111,7 +112,7 @@ public final class HitService {
         for (ChainSpec spec : specs) {
             switch (spec) {
                 case ChainSpec.TokenIds ids -> {
-                    ChainHasher.HashedPrompt hashed = hasher.hash(model, tenant, ids.ids());
+                    HashedPrompt hashed = hasher.hash(model, tenant, ids.ids());
                     chains.add(hashed.chain());
                     published.add(hashed.numPublishedBlocks());
                 }
@@ -126,7 +127,7 @@ public final class HitService {
             }
         }
         List<String> ids = instances.stream().map(InstanceRegistration::id).toList();
-        List<Map<String, Integer>> hits = index.longestPrefixes(chains, ids);
+        List<Map<String, Integer>> hits = index.longestPrefixesBatch(chains, ids);
         List<Result> results = new ArrayList<>(chains.size());
         for (int q = 0; q < chains.size(); q++) {
             Map<String, Integer> byInstance = hits.get(q);

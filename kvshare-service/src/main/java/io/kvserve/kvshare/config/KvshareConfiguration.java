@@ -53,12 +53,13 @@ class KvshareConfiguration {
     @Bean
     PublishedPrefixes publishedPrefixes(StatefulRedisConnection<String, String> connection,
                                         KvshareProperties properties) {
-        return new PublishedPrefixes(connection, properties.keyPrefix(), properties.blockSize());
+        return new PublishedPrefixes(connection, properties.keyPrefix(), properties.blockSize(),
+                PublishedPrefixes.DEFAULT_REFRESH_INTERVAL);
     }
 
     @Bean
     ChainHasher chainHasher(TenantSalts salts, PublishedPrefixes published, KvshareProperties properties) {
-        return new ChainHasher(salts, published, properties.blockSize());
+        return new ChainHasher(salts, published);
     }
 
     @Bean

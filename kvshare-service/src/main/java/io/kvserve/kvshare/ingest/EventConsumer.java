@@ -136,6 +136,7 @@ public final class EventConsumer implements SmartLifecycle {
                 connection.setTimeout(Duration.ofSeconds(5));
                 RedisCommands<String, String> redis = connection.sync();
                 createGroup(redis);
+                index.drainPendingDrops(); // a replica that crashed mid-drop left work behind
                 redisUp = true;
                 replayPending(redis);
                 while (running) {
@@ -241,7 +242,7 @@ public final class EventConsumer implements SmartLifecycle {
         lastMaintenanceMs = now;
         registry.refresh();
         dropDeadInstances(redis, now);
-        for (String id : index.instancesWithOverdueGaps(now - properties.gapGrace().toMillis())) {
+        for (String id : index.instancesWithOverdueGaps(properties.gapGrace().toMillis())) {
             redis.publish(RedisKeys.reannounceChannel(id), "gap");
             index.clearGaps(id);
             reannounceRequests.increment();

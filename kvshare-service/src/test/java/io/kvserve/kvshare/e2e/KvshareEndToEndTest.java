@@ -6,6 +6,7 @@ import io.kvserve.common.model.gen.ModelGenerator;
 import io.kvserve.common.model.gen.ModelPreset;
 import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.inference.InferenceServerApplication;
+import io.kvserve.inference.platform.InstanceRegistrar;
 import io.kvserve.kvshare.KvshareApplication;
 import io.kvserve.kvshare.tenant.TenantSalts;
 import io.kvserve.testsupport.redis.RealRedis;
@@ -155,7 +156,8 @@ class KvshareEndToEndTest {
         assertThat(cachedBlocks("globex", globexPrompt)).as("globex hits the published blocks only").isEqualTo(2);
         assertThat(cachedBlocks("globex", acmePrompt)).as("acme's private tail stays private").isEqualTo(2);
 
-        // kvshare restarts: the index lives in Redis, nothing is lost
+        // kvshare restarts: the index lives in Redis, nothing is lost (the instance is not called again:
+        // closing a context disposes Reactor Netty's global loops, which the instance's server shares here)
         kvshare.close();
         kvshare = startKvshare();
         await(() -> {
@@ -170,9 +172,11 @@ class KvshareEndToEndTest {
         String stats = get(kvshareUrl + "/v1/stats", OPERATOR);
         assertThat(stats).contains("\"acme\"").contains(instanceId).doesNotContain(salt("acme"));
 
-        // the instance goes away: it unregisters, and kvshare drops its entries after the grace
-        inference.close();
-        inference = null;
+        // the instance leaves the registry (as when it shuts down, or its registration expires after a
+        // crash), and kvshare drops its entries after the grace. Its registrar is stopped rather than
+        // its whole context: two Spring Boot servers in one JVM share Reactor Netty's global event
+        // loops, which closing one context disposes.
+        inference.getBean(InstanceRegistrar.class).stop();
         await(() -> !OpenAiJson.MAPPER.readTree(get(kvshareUrl + "/v1/stats", OPERATOR)).get("indexed_instances")
                 .toString().contains(instanceId), "the dead instance's entries dropped");
         assertThat(OpenAiJson.MAPPER.readTree(get(kvshareUrl + "/v1/stats", OPERATOR)).get("num_entries").asLong())
