@@ -84,8 +84,8 @@ import java.util.concurrent.TimeoutException;
  * before they return, and a drain interrupted by a crash is finished by {@link #drainPendingDrops()}
  * (or the instance's next entry). The drain skips a hash the instance stored again after the drop.
  *
- * <p><b>Queries.</b> {@link #longestPrefixes} is one script: per block one {@code HKEYS blk:h}, and the
- * candidates that hold it continue; it stops at the first block no candidate holds, so a miss on block
+ * <p><b>Queries.</b> {@link #longestPrefixes} is one script: per block one {@code HKEYS blk:h} (or one
+ * {@code HEXISTS} per candidate once at most two are left), and the candidates that hold it continue; it stops at the first block no candidate holds, so a miss on block
  * 0 costs one command. Redis work is O(chain length x candidates) in Lua table lookups, and the number
  * of Redis commands is at most the chain length (plus one per candidate to look for undrained drops).
  *
@@ -270,15 +270,21 @@ public final class KvIndex implements AutoCloseable {
             for b = 1, n do
               if #alive == 0 then break end
               local h = ARGV[2 + k + b]
-              local holders = {}
-              for _, f in ipairs(redis.call('HKEYS', p .. 'blk:' .. h)) do holders[f] = true end
+              local bk = p .. 'blk:' .. h
+              local holders = nil
+              if #alive > 2 then
+                holders = {}
+                for _, f in ipairs(redis.call('HKEYS', bk)) do holders[f] = true end
+              end
               local still = {}
               for _, c in ipairs(alive) do
                 local holds
                 if exact[c] then
                   holds = redis.call('SISMEMBER', exact[c], h) == 1
-                else
+                elseif holders then
                   holds = holders[ARGV[2 + c]] == true
+                else
+                  holds = redis.call('HEXISTS', bk, ARGV[2 + c]) == 1
                 end
                 if holds then still[#still + 1] = c else result[c] = b - 1 end
               end
