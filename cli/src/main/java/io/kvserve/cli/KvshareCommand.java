@@ -43,7 +43,7 @@ final class KvshareCommand implements Callable<Integer> {
         }
         properties.forEach((key, value) -> args.add("--" + key + "=" + value));
         CountDownLatch closed = new CountDownLatch(1);
-        SpringApplication app = new SpringApplication(KvshareApplication.class);
+        SpringApplication app = KvshareApplication.create();
         app.addListeners(event -> {
             if (event instanceof ContextClosedEvent) {
                 closed.countDown();

@@ -92,7 +92,7 @@ final class ServeCommand implements Callable<Integer> {
         properties.forEach((key, value) -> args.add("--" + key + "=" + value));
 
         CountDownLatch closed = new CountDownLatch(1);
-        SpringApplication app = new SpringApplication(InferenceServerApplication.class);
+        SpringApplication app = InferenceServerApplication.create();
         app.addListeners(event -> {
             if (event instanceof ContextClosedEvent) {
                 closed.countDown();

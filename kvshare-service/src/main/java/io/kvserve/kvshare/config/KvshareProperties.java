@@ -37,7 +37,7 @@ public record KvshareProperties(
         @DefaultValue("") String consumerName,
         @DefaultValue("16") int blockSize,
         @DefaultValue("") String operatorToken,
-        @DefaultValue("50ms") Duration queryTimeout,
+        @DefaultValue("200ms") Duration queryTimeout,
         @DefaultValue("8192") int maxChainBlocks,
         @DefaultValue("64") int maxQueries,
         @DefaultValue("2s") Duration gapGrace,
