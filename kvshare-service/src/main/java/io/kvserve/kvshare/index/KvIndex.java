@@ -134,7 +134,7 @@ public final class KvIndex implements AutoCloseable {
             end
             """;
 
-    /** ARGV: prefix id epoch seq model ts nowMs maxGap maxOldEpochs, then ops ('s' n h.. | 'r' n h.. | 'c'). */
+    /** ARGV: prefix id epoch seq model ts nowMs maxGap maxOldEpochs, then ops ('s' hashes | 'r' hashes | 'c'), hashes = 16-byte hashes concatenated. */
     private static final String LUA_APPLY = LUA_DROP_FUNCTION + """
             local p, id, epoch, seq = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
             local now, maxGap, maxOld = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -185,10 +185,11 @@ public final class KvIndex implements AutoCloseable {
                 dropped = dropped + drop(p, id, blocksKey)
                 i = i + 1
               else
-                local count = tonumber(ARGV[i + 1])
+                local blob = ARGV[i + 1]
+                local count = #blob / 16
                 if op == 's' then
-                  for j = i + 2, i + 1 + count do
-                    local h = ARGV[j]
+                  for j = 1, count do
+                    local h = string.sub(blob, 16 * j - 15, 16 * j)
                     stored = stored + redis.call('SADD', blocksKey, h)
                     local bk = p .. 'blk:' .. h
                     if redis.call('HSETNX', bk, id, '') == 1 then
@@ -197,8 +198,8 @@ public final class KvIndex implements AutoCloseable {
                     end
                   end
                 else
-                  for j = i + 2, i + 1 + count do
-                    local h = ARGV[j]
+                  for j = 1, count do
+                    local h = string.sub(blob, 16 * j - 15, 16 * j)
                     removed = removed + redis.call('SREM', blocksKey, h)
                     local bk = p .. 'blk:' .. h
                     if redis.call('HDEL', bk, id) == 1 then
@@ -207,7 +208,7 @@ public final class KvIndex implements AutoCloseable {
                     end
                   end
                 end
-                i = i + 2 + count
+                i = i + 2
               end
             end
             if dBlocks ~= 0 then redis.call('INCRBY', p .. 'num-blocks', dBlocks) end
@@ -256,20 +257,25 @@ public final class KvIndex implements AutoCloseable {
             return result
             """;
 
-    /** ARGV: prefix k id1..idk h1..hn. Returns the leading blocks held per candidate, in order. */
+    /** ARGV: prefix k id1..idk chain (the 16-byte hashes concatenated). Returns the leading blocks held per candidate. */
     private static final String LUA_LONGEST_PREFIXES = """
             local p, k = ARGV[1], tonumber(ARGV[2])
-            local n = #ARGV - 2 - k
-            local result, alive, exact = {}, {}, {}
+            local chain = ARGV[3 + k]
+            local n = #chain / 16
+            local result, alive, exact, dropKeys = {}, {}, {}, {}
             for c = 1, k do
               result[c] = n
               alive[c] = c
-              local ik = p .. 'inst:' .. ARGV[2 + c]
-              if redis.call('EXISTS', ik .. ':drops') == 1 then exact[c] = ik .. ':blocks' end
+              dropKeys[c] = p .. 'inst:' .. ARGV[2 + c] .. ':drops'
+            end
+            if k > 0 and redis.call('EXISTS', unpack(dropKeys)) > 0 then
+              for c = 1, k do
+                if redis.call('EXISTS', dropKeys[c]) == 1 then exact[c] = p .. 'inst:' .. ARGV[2 + c] .. ':blocks' end
+              end
             end
             for b = 1, n do
               if #alive == 0 then break end
-              local h = ARGV[2 + k + b]
+              local h = string.sub(chain, 16 * b - 15, 16 * b)
               local bk = p .. 'blk:' .. h
               local holders = nil
               if #alive > 2 then
@@ -542,15 +548,13 @@ public final class KvIndex implements AutoCloseable {
     }
 
     private byte[][] queryArgs(List<BlockHash> chain, List<String> candidates) {
-        byte[][] args = new byte[2 + candidates.size() + chain.size()][];
+        byte[][] args = new byte[3 + candidates.size()][];
         args[0] = prefixBytes;
         args[1] = bytes(Integer.toString(candidates.size()));
         for (int c = 0; c < candidates.size(); c++) {
             args[2 + c] = bytes(candidates.get(c));
         }
-        for (int b = 0; b < chain.size(); b++) {
-            args[2 + candidates.size() + b] = chain.get(b).toBytes();
-        }
+        args[2 + candidates.size()] = concat(chain);
         return args;
     }
 
@@ -572,10 +576,15 @@ public final class KvIndex implements AutoCloseable {
 
     private static void addOp(List<byte[]> args, byte[] op, List<BlockHash> hashes) {
         args.add(op);
-        args.add(bytes(Integer.toString(hashes.size())));
-        for (BlockHash hash : hashes) {
-            args.add(hash.toBytes());
+        args.add(concat(hashes));
+    }
+
+    private static byte[] concat(List<BlockHash> hashes) {
+        byte[] out = new byte[hashes.size() * BlockHash.NUM_BYTES];
+        for (int i = 0; i < hashes.size(); i++) {
+            hashes.get(i).writeTo(out, i * BlockHash.NUM_BYTES);
         }
+        return out;
     }
 
     private static void validateInstanceId(String instanceId) {
