@@ -73,6 +73,14 @@ import java.util.concurrent.TimeoutException;
  * re-announce. A new epoch means a restart: the old blocks go and the old epoch is remembered, so a
  * straggling entry of it is {@code STALE_EPOCH}, not a second restart.
  *
+ * <p>Applying an entry late is exact for {@code stored} and {@code removed} of different blocks, but
+ * events do not commute in general: a late {@code removed} of a block that a later entry stored again
+ * removes it, and a late {@code cleared} drops what later entries stored. The index errs on the safe
+ * side: a wrong index entry costs a recompute (the engine checks its own cache), never a wrong answer.
+ * A late {@code reset} is skipped (the epoch change already dropped the old blocks, and it must not
+ * drop blocks its epoch's later entries stored), and a late {@code cleared} is applied and marks the
+ * instance for a resync, so the next overdue-gap sweep asks it to re-announce.
+ *
  * <p><b>Drops without blocking Redis.</b> An instance may hold 100k blocks; removing them in one script
  * would stall every other client for tens of milliseconds. So a drop {@code RENAME}s the instance's
  * block set to a {@code drop:n} key inside the atomic apply (O(1)), and the reverse index entries are
@@ -84,10 +92,12 @@ import java.util.concurrent.TimeoutException;
  * before they return, and a drain interrupted by a crash is finished by {@link #drainPendingDrops()}
  * (or the instance's next entry). The drain skips a hash the instance stored again after the drop.
  *
- * <p><b>Queries.</b> {@link #longestPrefixes} is one script: per block one {@code HKEYS blk:h} (or one
- * {@code HEXISTS} per candidate once at most two are left), and the candidates that hold it continue; it stops at the first block no candidate holds, so a miss on block
- * 0 costs one command. Redis work is O(chain length x candidates) in Lua table lookups, and the number
- * of Redis commands is at most the chain length (plus one per candidate to look for undrained drops).
+ * <p><b>Queries.</b> {@link #longestPrefixes} is one script, the chain passed as one argument of
+ * 16-byte hashes back to back. Per block one {@code HKEYS blk:h} (one {@code HEXISTS} per candidate
+ * once at most two are left); the candidates that hold the block continue, the others stop there, and
+ * the walk ends at the first block no candidate holds, so a miss on block 0 costs two commands (one
+ * {@code EXISTS} over the candidates' pending drops, one {@code HKEYS}). Redis work is O(chain length)
+ * commands and O(chain length x candidates) Lua table lookups.
  *
  * <p>Keys are built inside the scripts, which is fine on a single Redis (and its replicas) but not on
  * Redis Cluster, where every key must be passed in {@code KEYS}. Thread-safe: one Lettuce connection,
@@ -120,6 +130,7 @@ public final class KvIndex implements AutoCloseable {
     private static final byte[] OP_STORED = bytes("s");
     private static final byte[] OP_REMOVED = bytes("r");
     private static final byte[] OP_CLEARED = bytes("c");
+    private static final byte[] OP_RESET = bytes("x");
     private static final byte[][] NO_KEYS = new byte[0][];
 
     private static final String LUA_DROP_FUNCTION = """
@@ -134,7 +145,7 @@ public final class KvIndex implements AutoCloseable {
             end
             """;
 
-    /** ARGV: prefix id epoch seq model ts nowMs maxGap maxOldEpochs, then ops ('s' hashes | 'r' hashes | 'c'), hashes = 16-byte hashes concatenated. */
+    /** ARGV: prefix id epoch seq model ts nowMs maxGap maxOldEpochs, then ops ('s' hashes | 'r' hashes | 'c' | 'x' (reset)), hashes = 16-byte hashes concatenated. */
     private static final String LUA_APPLY = LUA_DROP_FUNCTION + """
             local p, id, epoch, seq = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
             local now, maxGap, maxOld = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -181,8 +192,13 @@ public final class KvIndex implements AutoCloseable {
             local i, n = 10, #ARGV
             while i <= n do
               local op = ARGV[i]
-              if op == 'c' then
-                dropped = dropped + drop(p, id, blocksKey)
+              if op == 'c' or op == 'x' then
+                if status ~= 'LATE' then
+                  dropped = dropped + drop(p, id, blocksKey)
+                elseif op == 'c' then
+                  dropped = dropped + drop(p, id, blocksKey)
+                  redis.call('ZADD', missingKey, 'NX', now, 'resync')
+                end
                 i = i + 1
               else
                 local blob = ARGV[i + 1]
@@ -391,7 +407,7 @@ public final class KvIndex implements AutoCloseable {
                 case KvStreamEvent.Stored stored -> addOp(args, OP_STORED, stored.blockHashes());
                 case KvStreamEvent.Removed removed -> addOp(args, OP_REMOVED, removed.blockHashes());
                 case KvStreamEvent.Cleared cleared -> args.add(OP_CLEARED);
-                case KvStreamEvent.Reset reset -> args.add(OP_CLEARED);
+                case KvStreamEvent.Reset reset -> args.add(OP_RESET);
             }
         }
         List<Object> reply = apply.eval(args.toArray(byte[][]::new));

@@ -203,6 +203,37 @@ class KvIndexTest {
     }
 
     @Test
+    void newEpochOutOfOrder_lateResetDoesNotDropLaterBlocks() {
+        List<BlockHash> old = chain(3);
+        List<BlockHash> first = chain(2);
+        List<BlockHash> second = chain(2);
+        index.apply(entry("a", EPOCH_1, 1, stored(old)));
+
+        assertThat(index.apply(entry("a", EPOCH_2, 2, stored(second))))
+                .isEqualTo(new ApplyResult(Status.NEW_EPOCH, 1, 2, 0, 3));
+        assertThat(index.apply(entry("a", EPOCH_2, 1, new KvStreamEvent.Reset(), stored(first))))
+                .isEqualTo(new ApplyResult(Status.LATE, 0, 2, 0, 0));
+
+        assertThat(index.longestPrefixes(second, List.of("a"))).containsExactly(Map.entry("a", 2));
+        assertThat(index.longestPrefixes(first, List.of("a"))).containsExactly(Map.entry("a", 2));
+        assertThat(index.longestPrefixes(old, List.of("a"))).containsExactly(Map.entry("a", 0));
+        assertThat(index.state("a").orElseThrow().numMissing()).isZero();
+    }
+
+    @Test
+    void lateCleared_isAppliedAndAsksForAResync() {
+        List<BlockHash> chain = chain(4);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain.subList(0, 2))));
+        index.apply(entry("a", EPOCH_1, 3, stored(chain.subList(2, 4))));
+
+        ApplyResult late = index.apply(entry("a", EPOCH_1, 2, new KvStreamEvent.Cleared()));
+
+        assertThat(late).isEqualTo(new ApplyResult(Status.LATE, 0, 0, 0, 4));
+        assertThat(index.state("a").orElseThrow().needsResync()).isTrue();
+        assertThat(index.instancesWithOverdueGaps(0)).containsExactly("a");
+    }
+
+    @Test
     void sameEntryTwice_secondIsDuplicate_indexUnchanged() {
         List<BlockHash> chain = chain(3);
         index.apply(entry("a", EPOCH_1, 1, stored(chain)));
