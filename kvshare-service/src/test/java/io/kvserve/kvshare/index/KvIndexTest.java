@@ -19,6 +19,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -403,6 +404,37 @@ class KvIndexTest {
         assertThat(index.numEntries()).isEqualTo(100);
         assertThat(index.numBlocks()).isEqualTo(100);
         assertThat(index.longestPrefixes(big, List.of("a", "b"))).containsExactly(Map.entry("a", 0), Map.entry("b", 100));
+    }
+
+    @Test
+    void twoReplicasApplyingOneStreamOutOfOrder_endWithEveryBlockAndNoGap() throws Exception {
+        List<KvEventEntry> entries = new ArrayList<>();
+        List<BlockHash> all = new ArrayList<>();
+        for (int seq = 1; seq <= 200; seq++) {
+            List<BlockHash> blocks = chain(5);
+            all.addAll(blocks);
+            entries.add(entry("a", EPOCH_1, seq, stored(blocks)));
+        }
+        List<KvEventEntry> shuffled = new ArrayList<>(entries);
+        Collections.shuffle(shuffled, random);
+        try (KvIndex replica = new KvIndex(client, prefix)) {
+            Thread other = Thread.ofPlatform().start(() -> {
+                for (int i = 1; i < shuffled.size(); i += 2) {
+                    replica.apply(shuffled.get(i));
+                }
+            });
+            for (int i = 0; i < shuffled.size(); i += 2) {
+                index.apply(shuffled.get(i));
+            }
+            other.join();
+        }
+
+        InstanceState state = index.state("a").orElseThrow();
+        assertThat(state.seq()).isEqualTo(200);
+        assertThat(state.numMissing()).isZero();
+        assertThat(state.numBlocks()).isEqualTo(1_000);
+        assertThat(index.numEntries()).isEqualTo(1_000);
+        assertThat(index.apply(entries.get(17)).status()).isEqualTo(Status.DUPLICATE);
     }
 
     @Test
