@@ -82,9 +82,10 @@ import java.util.concurrent.TimeoutException;
  * instance for a resync, so the next overdue-gap sweep asks it to re-announce.
  *
  * <p><b>Drops without blocking Redis.</b> An instance may hold 100k blocks; removing them in one script
- * would stall every other client for tens of milliseconds. So a drop {@code RENAME}s the instance's
+ * would stall every other client for about half a second (the reverse index drains at about 190k
+ * pairs/s, {@link KvIndexBenchmark}'s {@code dropInstance} line). So a drop {@code RENAME}s the instance's
  * block set to a {@code drop:n} key inside the atomic apply (O(1)), and the reverse index entries are
- * removed afterwards by bounded scripts of {@value #DROP_CHUNK} blocks each. The drop is atomic for
+ * removed afterwards by bounded scripts of {@value #DROP_CHUNK} blocks each (about 5 ms of Redis). The drop is atomic for
  * queries anyway: while an instance has an undrained drop, {@link #longestPrefixes} checks that
  * instance against its own block set (the source of truth) instead of {@code blk:h}, so a query sees
  * all of the instance's old blocks or none of them. Only {@link #numBlocks()} and
