@@ -73,10 +73,19 @@ import java.util.concurrent.TimeoutException;
  * re-announce. A new epoch means a restart: the old blocks go and the old epoch is remembered, so a
  * straggling entry of it is {@code STALE_EPOCH}, not a second restart.
  *
+ * <p>Applying an entry late is exact for {@code stored} and {@code removed} of different blocks, but
+ * events do not commute in general: a late {@code removed} of a block that a later entry stored again
+ * removes it, and a late {@code cleared} drops what later entries stored. The index errs on the safe
+ * side: a wrong index entry costs a recompute (the engine checks its own cache), never a wrong answer.
+ * A late {@code reset} is skipped (the epoch change already dropped the old blocks, and it must not
+ * drop blocks its epoch's later entries stored), and a late {@code cleared} is applied and marks the
+ * instance for a resync, so the next overdue-gap sweep asks it to re-announce.
+ *
  * <p><b>Drops without blocking Redis.</b> An instance may hold 100k blocks; removing them in one script
- * would stall every other client for tens of milliseconds. So a drop {@code RENAME}s the instance's
+ * would stall every other client for about half a second (the reverse index drains at about 190k
+ * pairs/s, {@link KvIndexBenchmark}'s {@code dropInstance} line). So a drop {@code RENAME}s the instance's
  * block set to a {@code drop:n} key inside the atomic apply (O(1)), and the reverse index entries are
- * removed afterwards by bounded scripts of {@value #DROP_CHUNK} blocks each. The drop is atomic for
+ * removed afterwards by bounded scripts of {@value #DROP_CHUNK} blocks each (about 5 ms of Redis). The drop is atomic for
  * queries anyway: while an instance has an undrained drop, {@link #longestPrefixes} checks that
  * instance against its own block set (the source of truth) instead of {@code blk:h}, so a query sees
  * all of the instance's old blocks or none of them. Only {@link #numBlocks()} and
@@ -84,10 +93,12 @@ import java.util.concurrent.TimeoutException;
  * before they return, and a drain interrupted by a crash is finished by {@link #drainPendingDrops()}
  * (or the instance's next entry). The drain skips a hash the instance stored again after the drop.
  *
- * <p><b>Queries.</b> {@link #longestPrefixes} is one script: per block one {@code HKEYS blk:h} (or one
- * {@code HEXISTS} per candidate once at most two are left), and the candidates that hold it continue; it stops at the first block no candidate holds, so a miss on block
- * 0 costs one command. Redis work is O(chain length x candidates) in Lua table lookups, and the number
- * of Redis commands is at most the chain length (plus one per candidate to look for undrained drops).
+ * <p><b>Queries.</b> {@link #longestPrefixes} is one script, the chain passed as one argument of
+ * 16-byte hashes back to back. Per block one {@code HKEYS blk:h} (one {@code HEXISTS} per candidate
+ * once at most two are left); the candidates that hold the block continue, the others stop there, and
+ * the walk ends at the first block no candidate holds, so a miss on block 0 costs two commands (one
+ * {@code EXISTS} over the candidates' pending drops, one {@code HKEYS}). Redis work is O(chain length)
+ * commands and O(chain length x candidates) Lua table lookups.
  *
  * <p>Keys are built inside the scripts, which is fine on a single Redis (and its replicas) but not on
  * Redis Cluster, where every key must be passed in {@code KEYS}. Thread-safe: one Lettuce connection,
@@ -120,6 +131,7 @@ public final class KvIndex implements AutoCloseable {
     private static final byte[] OP_STORED = bytes("s");
     private static final byte[] OP_REMOVED = bytes("r");
     private static final byte[] OP_CLEARED = bytes("c");
+    private static final byte[] OP_RESET = bytes("x");
     private static final byte[][] NO_KEYS = new byte[0][];
 
     private static final String LUA_DROP_FUNCTION = """
@@ -134,7 +146,7 @@ public final class KvIndex implements AutoCloseable {
             end
             """;
 
-    /** ARGV: prefix id epoch seq model ts nowMs maxGap maxOldEpochs, then ops ('s' n h.. | 'r' n h.. | 'c'). */
+    /** ARGV: prefix id epoch seq model ts nowMs maxGap maxOldEpochs, then ops ('s' hashes | 'r' hashes | 'c' | 'x' (reset)), hashes = 16-byte hashes concatenated. */
     private static final String LUA_APPLY = LUA_DROP_FUNCTION + """
             local p, id, epoch, seq = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
             local now, maxGap, maxOld = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -181,14 +193,20 @@ public final class KvIndex implements AutoCloseable {
             local i, n = 10, #ARGV
             while i <= n do
               local op = ARGV[i]
-              if op == 'c' then
-                dropped = dropped + drop(p, id, blocksKey)
+              if op == 'c' or op == 'x' then
+                if status ~= 'LATE' then
+                  dropped = dropped + drop(p, id, blocksKey)
+                elseif op == 'c' then
+                  dropped = dropped + drop(p, id, blocksKey)
+                  redis.call('ZADD', missingKey, 'NX', now, 'resync')
+                end
                 i = i + 1
               else
-                local count = tonumber(ARGV[i + 1])
+                local blob = ARGV[i + 1]
+                local count = #blob / 16
                 if op == 's' then
-                  for j = i + 2, i + 1 + count do
-                    local h = ARGV[j]
+                  for j = 1, count do
+                    local h = string.sub(blob, 16 * j - 15, 16 * j)
                     stored = stored + redis.call('SADD', blocksKey, h)
                     local bk = p .. 'blk:' .. h
                     if redis.call('HSETNX', bk, id, '') == 1 then
@@ -197,8 +215,8 @@ public final class KvIndex implements AutoCloseable {
                     end
                   end
                 else
-                  for j = i + 2, i + 1 + count do
-                    local h = ARGV[j]
+                  for j = 1, count do
+                    local h = string.sub(blob, 16 * j - 15, 16 * j)
                     removed = removed + redis.call('SREM', blocksKey, h)
                     local bk = p .. 'blk:' .. h
                     if redis.call('HDEL', bk, id) == 1 then
@@ -207,7 +225,7 @@ public final class KvIndex implements AutoCloseable {
                     end
                   end
                 end
-                i = i + 2 + count
+                i = i + 2
               end
             end
             if dBlocks ~= 0 then redis.call('INCRBY', p .. 'num-blocks', dBlocks) end
@@ -256,20 +274,25 @@ public final class KvIndex implements AutoCloseable {
             return result
             """;
 
-    /** ARGV: prefix k id1..idk h1..hn. Returns the leading blocks held per candidate, in order. */
+    /** ARGV: prefix k id1..idk chain (the 16-byte hashes concatenated). Returns the leading blocks held per candidate. */
     private static final String LUA_LONGEST_PREFIXES = """
             local p, k = ARGV[1], tonumber(ARGV[2])
-            local n = #ARGV - 2 - k
-            local result, alive, exact = {}, {}, {}
+            local chain = ARGV[3 + k]
+            local n = #chain / 16
+            local result, alive, exact, dropKeys = {}, {}, {}, {}
             for c = 1, k do
               result[c] = n
               alive[c] = c
-              local ik = p .. 'inst:' .. ARGV[2 + c]
-              if redis.call('EXISTS', ik .. ':drops') == 1 then exact[c] = ik .. ':blocks' end
+              dropKeys[c] = p .. 'inst:' .. ARGV[2 + c] .. ':drops'
+            end
+            if k > 0 and redis.call('EXISTS', unpack(dropKeys)) > 0 then
+              for c = 1, k do
+                if redis.call('EXISTS', dropKeys[c]) == 1 then exact[c] = p .. 'inst:' .. ARGV[2 + c] .. ':blocks' end
+              end
             end
             for b = 1, n do
               if #alive == 0 then break end
-              local h = ARGV[2 + k + b]
+              local h = string.sub(chain, 16 * b - 15, 16 * b)
               local bk = p .. 'blk:' .. h
               local holders = nil
               if #alive > 2 then
@@ -385,7 +408,7 @@ public final class KvIndex implements AutoCloseable {
                 case KvStreamEvent.Stored stored -> addOp(args, OP_STORED, stored.blockHashes());
                 case KvStreamEvent.Removed removed -> addOp(args, OP_REMOVED, removed.blockHashes());
                 case KvStreamEvent.Cleared cleared -> args.add(OP_CLEARED);
-                case KvStreamEvent.Reset reset -> args.add(OP_CLEARED);
+                case KvStreamEvent.Reset reset -> args.add(OP_RESET);
             }
         }
         List<Object> reply = apply.eval(args.toArray(byte[][]::new));
@@ -542,15 +565,13 @@ public final class KvIndex implements AutoCloseable {
     }
 
     private byte[][] queryArgs(List<BlockHash> chain, List<String> candidates) {
-        byte[][] args = new byte[2 + candidates.size() + chain.size()][];
+        byte[][] args = new byte[3 + candidates.size()][];
         args[0] = prefixBytes;
         args[1] = bytes(Integer.toString(candidates.size()));
         for (int c = 0; c < candidates.size(); c++) {
             args[2 + c] = bytes(candidates.get(c));
         }
-        for (int b = 0; b < chain.size(); b++) {
-            args[2 + candidates.size() + b] = chain.get(b).toBytes();
-        }
+        args[2 + candidates.size()] = concat(chain);
         return args;
     }
 
@@ -572,10 +593,15 @@ public final class KvIndex implements AutoCloseable {
 
     private static void addOp(List<byte[]> args, byte[] op, List<BlockHash> hashes) {
         args.add(op);
-        args.add(bytes(Integer.toString(hashes.size())));
-        for (BlockHash hash : hashes) {
-            args.add(hash.toBytes());
+        args.add(concat(hashes));
+    }
+
+    private static byte[] concat(List<BlockHash> hashes) {
+        byte[] out = new byte[hashes.size() * BlockHash.NUM_BYTES];
+        for (int i = 0; i < hashes.size(); i++) {
+            hashes.get(i).writeTo(out, i * BlockHash.NUM_BYTES);
         }
+        return out;
     }
 
     private static void validateInstanceId(String instanceId) {

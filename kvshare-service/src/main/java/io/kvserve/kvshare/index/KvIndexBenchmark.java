@@ -293,6 +293,13 @@ public final class KvIndexBenchmark {
             printLatency(String.format(Locale.ROOT, "    1 caller, %-13s", kinds[kind]),
                     ofKind.stream().mapToLong(Long::longValue).toArray(), Double.NaN);
         }
+        long[] pings = new long[measured.size()];
+        for (int q = 0; q < pings.length; q++) {
+            long s = System.nanoTime();
+            connection.sync().ping();
+            pings[q] = System.nanoTime() - s;
+        }
+        printLatency("    PING round trip (floor)  ", pings, Double.NaN);
         System.out.printf(Locale.ROOT, "  mean longest hit: %.1f blocks%n", (double) hits / measured.size());
         System.out.println();
         long deltaBytes = memoryAfter - memoryBefore;

@@ -19,6 +19,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -203,6 +204,37 @@ class KvIndexTest {
     }
 
     @Test
+    void newEpochOutOfOrder_lateResetDoesNotDropLaterBlocks() {
+        List<BlockHash> old = chain(3);
+        List<BlockHash> first = chain(2);
+        List<BlockHash> second = chain(2);
+        index.apply(entry("a", EPOCH_1, 1, stored(old)));
+
+        assertThat(index.apply(entry("a", EPOCH_2, 2, stored(second))))
+                .isEqualTo(new ApplyResult(Status.NEW_EPOCH, 1, 2, 0, 3));
+        assertThat(index.apply(entry("a", EPOCH_2, 1, new KvStreamEvent.Reset(), stored(first))))
+                .isEqualTo(new ApplyResult(Status.LATE, 0, 2, 0, 0));
+
+        assertThat(index.longestPrefixes(second, List.of("a"))).containsExactly(Map.entry("a", 2));
+        assertThat(index.longestPrefixes(first, List.of("a"))).containsExactly(Map.entry("a", 2));
+        assertThat(index.longestPrefixes(old, List.of("a"))).containsExactly(Map.entry("a", 0));
+        assertThat(index.state("a").orElseThrow().numMissing()).isZero();
+    }
+
+    @Test
+    void lateCleared_isAppliedAndAsksForAResync() {
+        List<BlockHash> chain = chain(4);
+        index.apply(entry("a", EPOCH_1, 1, stored(chain.subList(0, 2))));
+        index.apply(entry("a", EPOCH_1, 3, stored(chain.subList(2, 4))));
+
+        ApplyResult late = index.apply(entry("a", EPOCH_1, 2, new KvStreamEvent.Cleared()));
+
+        assertThat(late).isEqualTo(new ApplyResult(Status.LATE, 0, 0, 0, 4));
+        assertThat(index.state("a").orElseThrow().needsResync()).isTrue();
+        assertThat(index.instancesWithOverdueGaps(0)).containsExactly("a");
+    }
+
+    @Test
     void sameEntryTwice_secondIsDuplicate_indexUnchanged() {
         List<BlockHash> chain = chain(3);
         index.apply(entry("a", EPOCH_1, 1, stored(chain)));
@@ -372,6 +404,37 @@ class KvIndexTest {
         assertThat(index.numEntries()).isEqualTo(100);
         assertThat(index.numBlocks()).isEqualTo(100);
         assertThat(index.longestPrefixes(big, List.of("a", "b"))).containsExactly(Map.entry("a", 0), Map.entry("b", 100));
+    }
+
+    @Test
+    void twoReplicasApplyingOneStreamOutOfOrder_endWithEveryBlockAndNoGap() throws Exception {
+        List<KvEventEntry> entries = new ArrayList<>();
+        List<BlockHash> all = new ArrayList<>();
+        for (int seq = 1; seq <= 200; seq++) {
+            List<BlockHash> blocks = chain(5);
+            all.addAll(blocks);
+            entries.add(entry("a", EPOCH_1, seq, stored(blocks)));
+        }
+        List<KvEventEntry> shuffled = new ArrayList<>(entries);
+        Collections.shuffle(shuffled, random);
+        try (KvIndex replica = new KvIndex(client, prefix)) {
+            Thread other = Thread.ofPlatform().start(() -> {
+                for (int i = 1; i < shuffled.size(); i += 2) {
+                    replica.apply(shuffled.get(i));
+                }
+            });
+            for (int i = 0; i < shuffled.size(); i += 2) {
+                index.apply(shuffled.get(i));
+            }
+            other.join();
+        }
+
+        InstanceState state = index.state("a").orElseThrow();
+        assertThat(state.seq()).isEqualTo(200);
+        assertThat(state.numMissing()).isZero();
+        assertThat(state.numBlocks()).isEqualTo(1_000);
+        assertThat(index.numEntries()).isEqualTo(1_000);
+        assertThat(index.apply(entries.get(17)).status()).isEqualTo(Status.DUPLICATE);
     }
 
     @Test
