@@ -56,8 +56,13 @@ class TenantStatsTest {
         stats.record("acme", 8, Map.of("i-1", 8));
         replica.record("acme", 8, Map.of("i-2", 2));
 
-        // the replica's writes travel on its own connection: read through it
-        assertThat(replica.of("acme")).isEqualTo(new TenantStatsView("acme", 2, 16, 10));
+        // the two replicas' writes travel on two connections, fire-and-forget: wait until both landed
+        TenantStatsView expected = new TenantStatsView("acme", 2, 16, 10);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!replica.of("acme").equals(expected) && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(replica.of("acme")).isEqualTo(expected);
         assertThat(redis.connection.sync().hgetall(redis.prefix + "stats:tenant:acme"))
                 .containsExactlyInAnyOrderEntriesOf(Map.of("queries", "2", "query_blocks", "16", "hit_blocks", "10"));
         assertThat(redis.connection.sync().hgetall(redis.prefix + "stats:instance:i-2"))
