@@ -5,10 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import org.springframework.boot.SpringApplication;
-import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.context.event.ContextClosedEvent;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,18 +38,6 @@ final class KvshareCommand implements Callable<Integer> {
             args.add("--kvshare.operator-token=" + token);
         }
         properties.forEach((key, value) -> args.add("--" + key + "=" + value));
-        CountDownLatch closed = new CountDownLatch(1);
-        SpringApplication app = KvshareApplication.create();
-        app.addListeners(event -> {
-            if (event instanceof ContextClosedEvent) {
-                closed.countDown();
-            }
-        });
-        ConfigurableApplicationContext context = app.run(args.toArray(String[]::new));
-        if (!context.isActive()) {
-            return 1;
-        }
-        closed.await();
-        return 0;
+        return ServiceRunner.runUntilClosed(KvshareApplication.create(), args);
     }
 }

@@ -7,10 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import org.springframework.boot.SpringApplication;
-import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.context.event.ContextClosedEvent;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -91,19 +87,7 @@ final class ServeCommand implements Callable<Integer> {
         add(args, "kvserve.instance.id", instanceId);
         properties.forEach((key, value) -> args.add("--" + key + "=" + value));
 
-        CountDownLatch closed = new CountDownLatch(1);
-        SpringApplication app = InferenceServerApplication.create();
-        app.addListeners(event -> {
-            if (event instanceof ContextClosedEvent) {
-                closed.countDown();
-            }
-        });
-        ConfigurableApplicationContext context = app.run(args.toArray(String[]::new));
-        if (!context.isActive()) {
-            return 1;
-        }
-        closed.await(); // Ctrl-C or SIGTERM: Spring's shutdown hook drains and closes the context
-        return 0;
+        return ServiceRunner.runUntilClosed(InferenceServerApplication.create(), args);
     }
 
     private static void add(List<String> args, String key, Object value) {
