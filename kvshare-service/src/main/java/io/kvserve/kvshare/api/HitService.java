@@ -17,11 +17,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Answers hit queries: for each chain, how many leading blocks every live instance of the model
@@ -43,6 +46,7 @@ public final class HitService {
     private final Timer latency;
     private final Counter answered;
     private final Counter unknown;
+    private final ExecutorService queryThreads = Executors.newVirtualThreadPerTaskExecutor();
 
     public HitService(KvIndex index, InstanceRegistry registry, EventConsumer consumer, TenantSalts salts,
                       ChainHasher hasher, TenantStats stats, KvshareProperties properties, MeterRegistry meters) {
@@ -90,13 +94,16 @@ public final class HitService {
                     + registry.models(), "model_not_found"));
         }
         long start = System.nanoTime();
-        return Mono.fromCallable(() -> answer(model, tenant, specs, instances))
-                .subscribeOn(Schedulers.boundedElastic())
+        // on a virtual thread, and never interrupted: a timeout leaves the Redis calls to finish on
+        // their own (interrupting a Lettuce call on the shared connection is not worth the risk)
+        return Mono.fromFuture(() -> CompletableFuture.supplyAsync(() -> answer(model, tenant, specs, instances),
+                        queryThreads), true)
                 .timeout(properties.queryTimeout())
                 .doOnNext(a -> {
                     latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                     answered.increment();
                 })
+                .onErrorMap(CompletionException.class, e -> e.getCause() != null ? e.getCause() : e)
                 .onErrorResume(e -> !(e instanceof ApiError) && !(e instanceof IllegalArgumentException), e -> {
                     unknown.increment();
                     LOG.debug("hit query answered unknown: {}", e.toString());

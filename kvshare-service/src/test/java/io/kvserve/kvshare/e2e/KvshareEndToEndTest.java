@@ -194,6 +194,12 @@ class KvshareEndToEndTest {
                 null)).contains("queries[0].block_hashes");
         assertThat(post(kvshareUrl + "/v1/hits", "{\"model\":\"tiny\",\"tenant\":\"never-seen\",\"queries\":[{\"block_hashes\":[\""
                 + "0".repeat(32) + "\"]}]}", null)).contains("tenant_not_found");
+        String oversized = java.util.stream.IntStream.range(0, 8193).mapToObj(i -> "\"" + "a".repeat(32) + "\"")
+                .collect(java.util.stream.Collectors.joining(","));
+        assertThat(post(kvshareUrl + "/v1/hits", "{\"model\":\"tiny\",\"tenant\":\"acme\",\"queries\":[{\"block_hashes\":["
+                + oversized + "]}]}", null)).contains("too_large").contains("8192");
+        assertThat(post(kvshareUrl + "/v1/hits", "{\"model\":\"tiny\",\"tenant\":\"a b\",\"queries\":[{\"token_ids\":[1]}]}",
+                null)).contains("invalid_request_error");
         assertThat(get(kvshareUrl + "/v1/stats", null)).contains("operator_only");
     }
 
