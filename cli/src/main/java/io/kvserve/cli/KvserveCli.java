@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         version = "kvserve 0.1.0-SNAPSHOT",
         description = "kvserve: multi-tenant LLM serving with a shared, tenant-salted prefix cache.",
         subcommands = {ModelCommand.class, TokenizeCommand.class, GenerateCommand.class, BenchCommand.class,
-                ServeCommand.class, KvshareCommand.class, BenchServingCommand.class, CommandLine.HelpCommand.class},
+                ServeCommand.class, KvshareCommand.class, SchedulerCommand.class,
+                BenchServingCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Also (in bin/kvserve): up, down, bench-tokenizer. See README.md."})
 public final class KvserveCli implements Runnable {
 

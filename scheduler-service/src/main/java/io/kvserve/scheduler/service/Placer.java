@@ -1,0 +1,252 @@
+package io.kvserve.scheduler.service;
+
+import io.kvserve.common.chat.ChatTemplateException;
+import io.kvserve.common.events.InstanceRegistration;
+import io.kvserve.common.events.InstanceStatus;
+import io.kvserve.common.openai.ChatCompletionRequest;
+import io.kvserve.common.openai.CompletionRequest;
+import io.kvserve.common.openai.GenerationParams;
+import io.kvserve.common.openai.OpenAiException;
+import io.kvserve.common.openai.OpenAiJson;
+import io.kvserve.common.openai.OpenAiRequests;
+import io.kvserve.common.tokenizer.Tokenizer;
+import io.kvserve.kvshare.tenant.TenantSalts;
+import io.kvserve.scheduler.policy.ClusterSnapshot;
+import io.kvserve.scheduler.policy.InstanceView;
+import io.kvserve.scheduler.policy.Placement;
+import io.kvserve.scheduler.policy.PlacementPolicy;
+import io.kvserve.scheduler.policy.PlacementRequest;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Places one request:
+ * <pre>
+ *   envelope {api, tenant_id, request} -&gt; OpenAiRequests (the public endpoint's checks, 400)
+ *   -&gt; model known? (404) -&gt; [bounded-elastic] chat template + tokenize (the engine's code)
+ *   -&gt; live instances of the model (503 none) -&gt; context check (400)
+ *   -&gt; kvshare hits for the token ids (timeout: unknown, place by load) and the tenant's salt
+ *   -&gt; snapshot (registry load + placements made since each instance's last heartbeat)
+ *   -&gt; policy -&gt; instance, fallbacks, predicted hit
+ * </pre>
+ */
+public final class Placer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Placer.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final ModelCatalog catalog;
+    private final RegistryWatcher registry;
+    private final KvshareClient kvshare;
+    private final TenantSalts salts;
+    private final PlacementPolicy policy;
+    private final SchedulerProperties properties;
+    private final MeterRegistry meters;
+    private final Timer latency;
+    private final Counter unknownHits;
+    private final Map<String, Integer> placedSinceHeartbeat = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastHeartbeatMs = new ConcurrentHashMap<>();
+
+    public Placer(ModelCatalog catalog, RegistryWatcher registry, KvshareClient kvshare, TenantSalts salts,
+                  PlacementPolicy policy, SchedulerProperties properties, MeterRegistry meters) {
+        this.catalog = catalog;
+        this.registry = registry;
+        this.kvshare = kvshare;
+        this.salts = salts;
+        this.policy = policy;
+        this.properties = properties;
+        this.meters = meters;
+        this.latency = Timer.builder("kvserve_scheduler_placement_latency").description(
+                "Placement latency: parse, tokenize, kvshare query, score").publishPercentileHistogram().register(meters);
+        this.unknownHits = Counter.builder("kvserve_scheduler_kvshare_unknown_total")
+                .description("Placements made by load alone because kvshare did not answer").register(meters);
+    }
+
+    public String policyName() {
+        return policy.name();
+    }
+
+    /** A parsed envelope. */
+    private record Call(String tenant, String model, GenerationParams params, Object request) {
+    }
+
+    public Mono<PlacementAnswer> place(byte[] body) {
+        long start = System.nanoTime();
+        return Mono.fromCallable(() -> parse(body))
+                .flatMap(call -> Mono.fromCallable(() -> tokenize(call)).subscribeOn(Schedulers.boundedElastic())
+                        .flatMap(promptIds -> placeTokens(call, promptIds)))
+                .doOnNext(answer -> latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+    }
+
+    private Call parse(byte[] body) {
+        JsonNode envelope;
+        try {
+            envelope = OpenAiJson.MAPPER.readTree(body);
+        } catch (JacksonException e) {
+            throw OpenAiException.invalidRequest(null, "the body is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (envelope == null || !envelope.isObject()) {
+            throw OpenAiException.invalidRequest(null, "the body must be {\"api\", \"tenant_id\", \"request\"}");
+        }
+        String api = envelope.path("api").asString("");
+        String tenant = envelope.path("tenant_id").asString("");
+        JsonNode request = envelope.get("request");
+        if (tenant.isBlank()) {
+            throw OpenAiException.invalidRequest("tenant_id", "'tenant_id' must be a non-empty string");
+        }
+        if (request == null || !request.isObject()) {
+            throw OpenAiException.invalidRequest("request", "'request' must be the tenant's OpenAI request object");
+        }
+        byte[] requestBytes = OpenAiJson.MAPPER.writeValueAsBytes(request);
+        return switch (api) {
+            case "chat.completions" -> {
+                ChatCompletionRequest chat = OpenAiRequests.parseChat(requestBytes, OpenAiRequests.Limits.DEFAULT);
+                yield new Call(tenant, chat.model(), chat.params(), chat);
+            }
+            case "completions" -> {
+                CompletionRequest completion = OpenAiRequests.parseCompletion(requestBytes, OpenAiRequests.Limits.DEFAULT);
+                yield new Call(tenant, completion.model(), completion.params(), completion);
+            }
+            default -> throw OpenAiException.invalidRequest("api", "'api' must be \"chat.completions\" or "
+                    + "\"completions\", got " + (api.isEmpty() ? "nothing" : "\"" + api + "\""));
+        };
+    }
+
+    private int[] tokenize(Call call) {
+        ModelCatalog.Model model = catalog.model(call.model())
+                .orElseThrow(() -> OpenAiException.modelNotFound(call.model(), String.join(", ", catalog.names())));
+        int[] ids = switch (call.request()) {
+            case ChatCompletionRequest chat -> {
+                if (model.chatTemplate().isEmpty()) {
+                    throw OpenAiException.invalidRequest("messages", "the model " + model.name()
+                            + " has no chat template; use completions with a prompt");
+                }
+                String rendered;
+                try {
+                    rendered = model.chatTemplate().get().render(chat.messages(), chat.addGenerationPrompt(),
+                            chat.chatTemplateKwargs());
+                } catch (ChatTemplateException e) {
+                    throw OpenAiException.invalidRequest("messages", "the chat template rejected the messages: "
+                            + e.getMessage());
+                }
+                yield model.tokenizer().encode(rendered, Tokenizer.EncodeOptions.RENDERED_CHAT);
+            }
+            case CompletionRequest completion -> switch (completion.prompt()) {
+                case CompletionRequest.Prompt.Text text -> model.tokenizer().encode(text.text(),
+                        Tokenizer.EncodeOptions.PROMPT);
+                case CompletionRequest.Prompt.TokenIds tokenIds -> tokenIds.ids();
+            };
+            default -> throw new IllegalStateException("unexpected request " + call.request().getClass());
+        };
+        if (ids.length == 0) {
+            throw OpenAiException.invalidRequest("prompt", "the prompt is empty after tokenization");
+        }
+        return ids;
+    }
+
+    private Mono<PlacementAnswer> placeTokens(Call call, int[] promptIds) {
+        List<InstanceRegistration> live = registry.serving(call.model()).stream()
+                .filter(i -> i.status() != InstanceStatus.DRAINING).toList();
+        if (live.isEmpty()) {
+            return Mono.error(OpenAiException.unavailable("no live instance serves the model '" + call.model()
+                    + "' right now" + (registry.redisUp() ? "" : " (the registry in Redis is unreachable)"),
+                    Duration.ofSeconds(1)));
+        }
+        int maxContext = live.stream().mapToInt(InstanceRegistration::maxModelLen).max().orElse(0);
+        int maxTokens = call.params().maxTokens() == null ? 1 : call.params().maxTokens();
+        if (promptIds.length >= maxContext || (long) promptIds.length + maxTokens > maxContext) {
+            return Mono.error(OpenAiException.invalidRequest(call.params().maxTokens() == null ? "messages" : "max_tokens",
+                    "the longest context of any instance of " + call.model() + " is " + maxContext + " tokens; the "
+                            + "prompt has " + promptIds.length + (call.params().maxTokens() == null ? ""
+                            : " and max_tokens is " + maxTokens), "context_length_exceeded"));
+        }
+        Mono<Optional<KvshareClient.Hits>> hits = kvshare.hits(call.model(), call.tenant(), promptIds);
+        Mono<Salt> salt = Mono.fromCallable(() -> tenantSalt(call.tenant())).subscribeOn(Schedulers.boundedElastic());
+        return Mono.zip(hits, salt).map(both -> decide(call, promptIds, live, maxTokens, both.getT1(), both.getT2()));
+    }
+
+    private record Salt(String base64, String source) {
+    }
+
+    private Salt tenantSalt(String tenant) {
+        try {
+            return new Salt(Base64.getEncoder().encodeToString(salts.saltOf(tenant)), "tenant");
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.invalidRequest("tenant_id", e.getMessage());
+        } catch (RuntimeException e) {
+            // Redis is away and the salt is not cached: a one-off salt keeps the request private
+            LOG.warn("tenant salt unavailable ({}); using an ephemeral salt (no prefix reuse)", e.toString());
+            byte[] ephemeral = new byte[32];
+            RANDOM.nextBytes(ephemeral);
+            return new Salt(Base64.getEncoder().encodeToString(ephemeral), "ephemeral");
+        }
+    }
+
+    private PlacementAnswer decide(Call call, int[] promptIds, List<InstanceRegistration> live, int maxTokens,
+                                   Optional<KvshareClient.Hits> hits, Salt salt) {
+        if (hits.isEmpty()) {
+            unknownHits.increment();
+        }
+        List<InstanceView> views = new ArrayList<>(live.size());
+        for (InstanceRegistration i : live) {
+            views.add(new InstanceView(i.id(), i.numRunning() + placedSince(i), i.numWaiting(), i.kvCacheUsage(),
+                    i.kvCapacityTokens(), i.maxModelLen(), properties.prefillTokensPerSecond(), false));
+        }
+        PlacementRequest request = new PlacementRequest(call.tenant(), promptIds.length, maxTokens,
+                hits.map(KvshareClient.Hits::cachedTokensByInstance));
+        Placement placement = policy.place(request, new ClusterSnapshot(views, System.currentTimeMillis()));
+        if (!placement.placed()) {
+            throw OpenAiException.unavailable("no instance of '" + call.model() + "' can take this request now",
+                    Duration.ofSeconds(1));
+        }
+        Map<String, InstanceRegistration> byId = new java.util.HashMap<>();
+        live.forEach(i -> byId.put(i.id(), i));
+        List<PlacementAnswer.Target> ranked = placement.rankedInstanceIds().stream()
+                .map(id -> new PlacementAnswer.Target(id, byId.get(id).url())).toList();
+        placedSinceHeartbeat.merge(ranked.getFirst().id(), 1, Integer::sum);
+        Counter.builder("kvserve_scheduler_placements_total").tag("policy", policy.name())
+                .tag("reason", placement.reason()).register(meters).increment();
+        Counter.builder("kvserve_scheduler_predicted_hit_tokens_total").tag("tenant", call.tenant())
+                .register(meters).increment(placement.predictedHitTokens());
+        return new PlacementAnswer(UUID.randomUUID().toString(), call.model(), ranked.getFirst(),
+                ranked.subList(1, ranked.size()), promptIds, hits.map(KvshareClient.Hits::numPublishedBlocks).orElse(0),
+                salt.base64(), salt.source(), placement.predictedHitTokens(), policy.name(), placement.reason(),
+                hits.isPresent() ? "ok" : "unknown");
+    }
+
+    /** Requests placed on {@code instance} since its last heartbeat (its reported load does not show them yet). */
+    private int placedSince(InstanceRegistration instance) {
+        Long last = lastHeartbeatMs.put(instance.id(), instance.heartbeatAtMs());
+        if (last == null || last != instance.heartbeatAtMs()) {
+            placedSinceHeartbeat.remove(instance.id());
+            return 0;
+        }
+        return placedSinceHeartbeat.getOrDefault(instance.id(), 0);
+    }
+
+    /** The gateway reports what the instance actually hit (usage.prompt_tokens_details.cached_tokens). */
+    public void recordDelivered(String tenant, int predictedTokens, int deliveredTokens) {
+        Counter.builder("kvserve_scheduler_delivered_hit_tokens_total").tag("tenant", tenant).register(meters)
+                .increment(deliveredTokens);
+        Counter.builder("kvserve_scheduler_delivered_reports_total").tag("tenant", tenant)
+                .tag("outcome", deliveredTokens >= predictedTokens ? "as_predicted" : "less_than_predicted")
+                .register(meters).increment();
+    }
+}

@@ -1,0 +1,76 @@
+package io.kvserve.scheduler.service;
+
+import io.kvserve.kvshare.ingest.InstanceRegistry;
+import io.kvserve.kvshare.tenant.TenantSalts;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerResponse;
+
+/** The scheduler's parts, wired. */
+@Configuration(proxyBeanMethods = false)
+class SchedulerConfiguration {
+
+    @Bean(destroyMethod = "shutdown")
+    RedisClient redisClient(SchedulerProperties properties) {
+        RedisClient client = RedisClient.create(RedisURI.create(properties.redisUrl()));
+        client.setOptions(ClientOptions.builder()
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(1)))
+                .build());
+        return client;
+    }
+
+    @Bean(destroyMethod = "close")
+    StatefulRedisConnection<String, String> redisConnection(RedisClient client) {
+        return client.connect();
+    }
+
+    @Bean(destroyMethod = "close")
+    ModelCatalog modelCatalog(SchedulerProperties properties) {
+        return new ModelCatalog(properties.models());
+    }
+
+    @Bean
+    RegistryWatcher registryWatcher(StatefulRedisConnection<String, String> connection, SchedulerProperties properties) {
+        return new RegistryWatcher(new InstanceRegistry(connection::sync), properties.registryRefresh());
+    }
+
+    @Bean
+    KvshareClient kvshareClient(WebClient.Builder builder, SchedulerProperties properties) {
+        return new KvshareClient(builder, properties.kvshareUrl(), properties.kvshareTimeout());
+    }
+
+    @Bean
+    Placer placer(ModelCatalog catalog, RegistryWatcher registry, KvshareClient kvshare,
+                  StatefulRedisConnection<String, String> connection, SchedulerProperties properties,
+                  MeterRegistry meters) {
+        meters.gauge("kvserve_scheduler_redis_up", registry, r -> r.redisUp() ? 1 : 0);
+        return new Placer(catalog, registry, kvshare, new TenantSalts(connection, properties.kvshareKeyPrefix()),
+                Policies.byName(properties.policy()), properties, meters);
+    }
+
+    @Bean
+    RouterFunction<ServerResponse> schedulerRoutes(Placer placer) {
+        return new SchedulerHandler(placer).routes();
+    }
+
+    /** {@code placement} in /actuator/health: UP, with what the scheduler can use right now. */
+    @Bean("placement")
+    HealthIndicator placementHealth(RegistryWatcher registry, KvshareClient kvshare, Placer placer) {
+        return () -> Health.up().withDetail("policy", placer.policyName())
+                .withDetail("registry", registry.redisUp() ? "up" : "unreachable: placing on the last known instances")
+                .withDetail("kvshare", kvshare.configured() ? "configured" : "not configured: placing by load alone")
+                .build();
+    }
+}

@@ -1,0 +1,92 @@
+package io.kvserve.scheduler.service;
+
+import io.kvserve.common.openai.OpenAiError;
+import io.kvserve.common.openai.OpenAiException;
+import io.kvserve.common.openai.OpenAiJson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.BodyExtractors;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
+
+/** The scheduler's API: {@code POST /v1/place} (the gateway's call) and {@code POST /v1/outcomes}. */
+public final class SchedulerHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SchedulerHandler.class);
+    private static final int MAX_BODY_BYTES = 8 << 20;
+
+    private final Placer placer;
+
+    public SchedulerHandler(Placer placer) {
+        this.placer = placer;
+    }
+
+    public RouterFunction<ServerResponse> routes() {
+        return RouterFunctions.route()
+                .POST("/v1/place", this::place)
+                .POST("/v1/outcomes", this::outcome)
+                .build();
+    }
+
+    Mono<ServerResponse> place(ServerRequest request) {
+        return body(request).flatMap(placer::place)
+                .flatMap(answer -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue(OpenAiJson.MAPPER.writeValueAsBytes(answer)))
+                .onErrorResume(SchedulerHandler::error);
+    }
+
+    /** {@code {"tenant_id", "predicted_hit_tokens", "delivered_hit_tokens"}}: what the instance really hit. */
+    Mono<ServerResponse> outcome(ServerRequest request) {
+        return body(request).map(bytes -> {
+            JsonNode node = OpenAiJson.MAPPER.readTree(bytes);
+            String tenant = node.path("tenant_id").asString("");
+            if (tenant.isBlank() || !node.path("predicted_hit_tokens").canConvertToInt()
+                    || !node.path("delivered_hit_tokens").canConvertToInt()) {
+                throw OpenAiException.invalidRequest(null, "the body must be {\"tenant_id\": string, "
+                        + "\"predicted_hit_tokens\": int, \"delivered_hit_tokens\": int}");
+            }
+            placer.recordDelivered(tenant, node.path("predicted_hit_tokens").asInt(),
+                    node.path("delivered_hit_tokens").asInt());
+            return bytes;
+        }).flatMap(x -> ServerResponse.noContent().build()).onErrorResume(SchedulerHandler::error);
+    }
+
+    private static Mono<byte[]> body(ServerRequest request) {
+        return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), MAX_BODY_BYTES)
+                .map(buffer -> {
+                    try {
+                        byte[] bytes = new byte[buffer.readableByteCount()];
+                        buffer.read(bytes);
+                        return bytes;
+                    } finally {
+                        DataBufferUtils.release(buffer);
+                    }
+                })
+                .defaultIfEmpty(new byte[0])
+                .onErrorMap(DataBufferLimitException.class, e -> OpenAiException.tooLarge(MAX_BODY_BYTES));
+    }
+
+    private static Mono<ServerResponse> error(Throwable e) {
+        OpenAiException error = switch (e) {
+            case OpenAiException o -> o;
+            case IllegalArgumentException iae -> OpenAiException.invalidRequest(null, iae.getMessage());
+            default -> {
+                LOG.error("placement failed", e);
+                yield OpenAiException.internal("placement failed: " + e.getClass().getSimpleName());
+            }
+        };
+        ServerResponse.BodyBuilder builder = ServerResponse.status(error.status()).contentType(MediaType.APPLICATION_JSON);
+        error.retryAfter().ifPresent(d -> builder.header(HttpHeaders.RETRY_AFTER,
+                Long.toString(Math.max(1, d.toSeconds()))));
+        return builder.bodyValue(OpenAiJson.MAPPER.writeValueAsBytes(new OpenAiError.Body(error.error())));
+    }
+
+}
