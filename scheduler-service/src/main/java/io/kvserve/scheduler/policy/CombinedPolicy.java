@@ -1,0 +1,209 @@
+package io.kvserve.scheduler.policy;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The default placement: the instance with the lowest estimated time to first token, unless that
+ * instance is already carrying far more than its share.
+ *
+ * <h2>Design</h2>
+ * Every cache-aware router trades the same two things: a prefix hit saves prefill work, and a busy
+ * instance makes the request wait. They differ in how the two are put on one scale.
+ * <ol>
+ *   <li>llm-d's scheduler [1] scores each endpoint with independent scorers (prefix-cache match,
+ *       queue length, KV-cache utilization), each normalised to 0..1, and sums them with operator
+ *       weights. Easy to extend, but the weights are dimensionless: a 10% longer match and one more
+ *       queued request trade at a fixed rate whether the prompt has 200 tokens or 20,000.</li>
+ *   <li>NVIDIA Dynamo's KV router [2] computes, per worker, {@code overlap_weight x prefill_blocks +
+ *       decode_blocks} (blocks it would have to prefill, plus blocks it is already decoding) and picks
+ *       the lowest, optionally sampled by softmax with a temperature. It is already a cost in work
+ *       units, so a hit is worth what it saves; we take that. But it counts blocks, not seconds, so
+ *       instances of different speed look alike, and sampling makes a run non-reproducible.</li>
+ *   <li>SGLang's router [3] is two-mode: while the cluster is balanced it sends a request to the worker
+ *       with the longest radix-tree match (if the match rate passes {@code cache_threshold}), and once
+ *       {@code max_load - min_load > balance_abs_threshold} and {@code max_load >
+ *       balance_rel_threshold x min_load} it switches wholesale to shortest-queue. We take the idea of
+ *       a guard with a relative and an absolute part, but not the switch: SGLang's test compares
+ *       against the single least-loaded worker, so one idle worker flips the whole cluster to
+ *       cache-blind routing, and in that mode even a perfect hit on a lightly loaded worker is lost.</li>
+ * </ol>
+ * What this class does: one cost per eligible instance, in seconds of estimated TTFT,
+ * <pre>
+ *   cost(i) = load(i) x serviceSecondsPerRequest                      queueing: running + waiting ahead
+ *           + (promptTokens - cached(i)) / prefillTokensPerSecond(i)   uncached prefill on i's hardware
+ *           + kvPressureSeconds x ((kvUsage(i) - knee) / (1 - knee))^2  when kvUsage(i) > knee
+ *           + preemptionSeconds                                        when uncached + maxTokens do not
+ *                                                                      fit in i's free KV (it would preempt)
+ * </pre>
+ * ranked cheapest first (ties: least load, then id). Then the imbalance guard: every instance whose
+ * load exceeds {@code guardFactor x mean load + guardSlack} (mean over the eligible instances) moves
+ * behind the others, keeping cost order inside both groups. So a hot shared prefix fills its holder up
+ * to the guard and then spills to the next-cheapest instance, which soon holds the prefix too.
+ *
+ * <p>Why it should beat the three above (the simulator measures this against an oracle; unit tests only
+ * pin the behaviour): all terms are in one unit, seconds, so there are no weights to tune per prompt
+ * length and a hit's value grows with the tokens it saves (as in [2]); per-instance prefill speed
+ * makes mixed hardware comparable; KV pressure is priced before it becomes a preemption, which none
+ * of [1]-[3] model as a cliff; the guard compares with the mean, not the minimum, and demotes rather
+ * than switching policy, so the second choice is still cache-aware. Everything is deterministic, so a
+ * trace replays identically.
+ *
+ * <p>Tenancy [4]: the cached-token counts come from kvshare's salted chains, so another tenant's
+ * private prefix never shows up as a hit here and cannot move this tenant's placement.
+ *
+ * <p>When kvshare is unknown ({@code cachedTokens} empty) the ranking is least-load's, reason
+ * {@code "load-only"}: without hits the cost model only adds guesses.
+ *
+ * <p>References: [1] llm-d inference scheduler, prefix-cache / queue / kv-cache-utilization scorers
+ * with weights. [2] NVIDIA Dynamo KV-aware router, cost = overlap weight x prefill blocks + decode
+ * blocks. [3] SGLang router cache-aware policy, balance_abs_threshold / balance_rel_threshold /
+ * cache_threshold. [4] docs/architecture.md, "Why tenancy is designed this way".
+ *
+ * <p>Stateless and allocation-light (two index arrays and the answer per call); safe to share.
+ */
+public final class CombinedPolicy implements PlacementPolicy {
+
+    /**
+     * The cost model's parameters. Defaults ({@link #DEFAULTS}) are starting points for the simulator
+     * to calibrate, not measurements.
+     *
+     * @param serviceSecondsPerRequest      TTFT added by each request already in an instance's engine
+     *                                      (running or waiting); default 0.2 s
+     * @param defaultPrefillTokensPerSecond prefill speed for an instance that reports none (0 or less);
+     *                                      default 4000 tokens/s
+     * @param kvPressureKnee                KV usage above which the pressure term starts; default 0.8
+     * @param kvPressureSeconds             the pressure term at KV usage 1.0 (quadratic from the knee);
+     *                                      default 2.0 s
+     * @param preemptionSeconds             added when the request's uncached prompt plus max tokens does
+     *                                      not fit in the free KV (it would preempt a running request);
+     *                                      default 5.0 s
+     * @param guardFactor                   an instance whose load exceeds guardFactor x mean load +
+     *                                      guardSlack is demoted; default 1.5
+     * @param guardSlack                    absolute slack of the guard, in requests, so small clusters at
+     *                                      low load are not guarded by noise; default 2
+     */
+    public record Config(double serviceSecondsPerRequest, double defaultPrefillTokensPerSecond,
+                         double kvPressureKnee, double kvPressureSeconds, double preemptionSeconds,
+                         double guardFactor, double guardSlack) {
+
+        public static final Config DEFAULTS = new Config(0.2, 4000, 0.8, 2.0, 5.0, 1.5, 2);
+
+        public Config {
+            requireAtLeast("serviceSecondsPerRequest", serviceSecondsPerRequest, 0);
+            if (!(defaultPrefillTokensPerSecond > 0) || Double.isInfinite(defaultPrefillTokensPerSecond)) {
+                throw new IllegalArgumentException("defaultPrefillTokensPerSecond must be > 0, was "
+                        + defaultPrefillTokensPerSecond + "; use the prefill speed of the slowest instance, e.g. 4000");
+            }
+            if (!(kvPressureKnee >= 0 && kvPressureKnee < 1)) {
+                throw new IllegalArgumentException("kvPressureKnee must be in [0, 1), was " + kvPressureKnee
+                        + "; e.g. 0.8 starts the penalty at 80% KV usage");
+            }
+            requireAtLeast("kvPressureSeconds", kvPressureSeconds, 0);
+            requireAtLeast("preemptionSeconds", preemptionSeconds, 0);
+            requireAtLeast("guardFactor", guardFactor, 1);
+            requireAtLeast("guardSlack", guardSlack, 0);
+        }
+
+        private static void requireAtLeast(String name, double value, double min) {
+            if (!(value >= min) || Double.isInfinite(value)) {
+                throw new IllegalArgumentException(name + " must be a finite number >= " + min + ", was " + value
+                        + "; see CombinedPolicy.Config.DEFAULTS");
+            }
+        }
+    }
+
+    private final Config config;
+
+    public CombinedPolicy() {
+        this(Config.DEFAULTS);
+    }
+
+    public CombinedPolicy(Config config) {
+        this.config = java.util.Objects.requireNonNull(config, "config");
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return "combined";
+    }
+
+    /** Estimated seconds to first token of {@code request} on {@code instance} with {@code cachedTokens} cached. */
+    public double cost(InstanceView instance, PlacementRequest request, int cachedTokens) {
+        int prompt = request.numPromptTokens();
+        int uncached = prompt - Math.clamp(cachedTokens, 0, prompt);
+        double pps = instance.prefillTokensPerSecond() > 0 ? instance.prefillTokensPerSecond()
+                : config.defaultPrefillTokensPerSecond();
+        double cost = instance.load() * config.serviceSecondsPerRequest() + uncached / pps;
+        double usage = Math.clamp(instance.kvCacheUsage(), 0.0, 1.0);
+        if (usage > config.kvPressureKnee()) {
+            double x = (usage - config.kvPressureKnee()) / (1 - config.kvPressureKnee());
+            cost += config.kvPressureSeconds() * x * x;
+        }
+        double freeTokens = (1 - usage) * instance.kvCapacityTokens();
+        if ((double) uncached + Math.max(0, request.maxTokens()) > freeTokens) {
+            cost += config.preemptionSeconds();
+        }
+        return cost;
+    }
+
+    /** The load above which an instance is demoted, given the eligible instances' mean load. */
+    public double guardThreshold(double meanLoad) {
+        return config.guardFactor() * meanLoad + config.guardSlack();
+    }
+
+    @Override
+    public Placement place(PlacementRequest request, ClusterSnapshot cluster) {
+        List<InstanceView> instances = cluster.instances();
+        int size = instances.size();
+        int[] idx = new int[size];
+        int n = Candidates.eligible(instances, request, idx);
+        Map<String, Integer> cached = Candidates.cachedOrNull(request);
+        if (cached == null) {
+            return Candidates.byLoad(instances, idx, n, null, Candidates.LOAD_ONLY);
+        }
+        if (n == 0) {
+            return Candidates.answer(instances, idx, 0, cached, "none");
+        }
+        double[] cost = new double[size];
+        long totalLoad = 0;
+        int maxHit = 0;
+        for (int k = 0; k < n; k++) {
+            InstanceView instance = instances.get(idx[k]);
+            int hit = Candidates.cachedOn(cached, instance.id());
+            cost[idx[k]] = cost(instance, request, hit);
+            totalLoad += instance.load();
+            maxHit = Math.max(maxHit, hit);
+        }
+        Candidates.sort(idx, n, (i, j) -> {
+            int c = Double.compare(cost[i], cost[j]);
+            return c != 0 ? c : Candidates.compareLoad(instances.get(i), instances.get(j));
+        });
+
+        // imbalance guard: stable partition, instances over the threshold go behind the rest
+        double threshold = guardThreshold((double) totalLoad / n);
+        boolean bestGuarded = instances.get(idx[0]).load() > threshold;
+        if (bestGuarded) {
+            int[] ranked = new int[n];
+            int r = 0;
+            for (int k = 0; k < n; k++) {
+                if (instances.get(idx[k]).load() <= threshold) {
+                    ranked[r++] = idx[k];
+                }
+            }
+            for (int k = 0; k < n; k++) {
+                if (instances.get(idx[k]).load() > threshold) {
+                    ranked[r++] = idx[k];
+                }
+            }
+            idx = ranked;
+        }
+        int chosenHit = Candidates.cachedOn(cached, instances.get(idx[0]).id());
+        String reason = bestGuarded ? "guard" : chosenHit > 0 && chosenHit == maxHit ? "prefix" : "load";
+        return Candidates.answer(instances, idx, n, cached, reason);
+    }
+}
