@@ -47,15 +47,16 @@ class SchedulerConfiguration {
     }
 
     @Bean
-    KvshareClient kvshareClient(WebClient.Builder builder, SchedulerProperties properties) {
-        return new KvshareClient(builder, properties.kvshareUrl(), properties.kvshareTimeout());
+    KvshareClient kvshareClient(SchedulerProperties properties) {
+        return new KvshareClient(WebClient.builder(), properties.kvshareUrl(), properties.kvshareTimeout());
     }
 
     @Bean
     Placer placer(ModelCatalog catalog, RegistryWatcher registry, KvshareClient kvshare,
                   StatefulRedisConnection<String, String> connection, SchedulerProperties properties,
                   MeterRegistry meters) {
-        meters.gauge("kvserve_scheduler_redis_up", registry, r -> r.redisUp() ? 1 : 0);
+        io.micrometer.core.instrument.Gauge.builder("kvserve_scheduler_redis_up", registry, r -> r.redisUp() ? 1 : 0)
+                .description("1 when the instance registry in Redis is readable").register(meters);
         return new Placer(catalog, registry, kvshare, new TenantSalts(connection, properties.kvshareKeyPrefix()),
                 Policies.byName(properties.policy()), properties, meters);
     }
