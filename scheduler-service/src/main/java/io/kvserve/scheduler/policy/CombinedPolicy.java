@@ -136,7 +136,7 @@ public final class CombinedPolicy implements PlacementPolicy {
 
     /** Estimated seconds to first token of {@code request} on {@code instance} with {@code cachedTokens} cached. */
     public double cost(InstanceView instance, PlacementRequest request, int cachedTokens) {
-        int prompt = request.numPromptTokens();
+        int prompt = Math.max(0, request.numPromptTokens());
         int uncached = prompt - Math.clamp(cachedTokens, 0, prompt);
         double pps = instance.prefillTokensPerSecond() > 0 ? instance.prefillTokensPerSecond()
                 : config.defaultPrefillTokensPerSecond();

@@ -114,6 +114,23 @@ class AdmissionQueueTest {
     }
 
     @Test
+    void poll_overdueRequest_servedFirstAndChargedToItsTenantsNextTurn() {
+        AdmissionQueue<String> queue = new AdmissionQueue<>(new AdmissionQueue.Config(10, 10, 1000, 100, 1));
+        queue.offer(req("a", 0, 0.0, 100, "a-old"));
+        queue.offer(req("a", 500, 0.9, 100, "a-new"));
+        queue.offer(req("b", 500, 0.0, 100, "b-1"));
+        queue.offer(req("b", 500, 0.0, 100, "b-2"));
+
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            order.add(queue.poll(1001).orElseThrow().payload());
+        }
+
+        // a-old is overdue (waited 1001 > 1000 ms); a then owes 100 tokens, so b is served before a-new
+        assertThat(order).containsExactly("a-old", "b-1", "a-new", "b-2");
+    }
+
+    @Test
     void poll_requestFarLargerThanTheQuantum_servedAfterSkippedRounds() {
         AdmissionQueue<String> queue = new AdmissionQueue<>(new AdmissionQueue.Config(10, 10, NEVER, 16, 16));
         queue.offer(req("a", 0, 0.0, 1_000_000, "huge"));
