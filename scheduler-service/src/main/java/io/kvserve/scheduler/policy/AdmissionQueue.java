@@ -145,7 +145,12 @@ public final class AdmissionQueue<T> {
         this.weights = Objects.requireNonNull(weights, "weights");
     }
 
-    /** Queues {@code request}; false when the queue or the tenant's share of it is full (answer 429). */
+    /**
+     * Queues {@code request}; false when the queue or the tenant's share of it is full (answer 429).
+     *
+     * @throws IllegalArgumentException when the weight function gives a new tenant a weight that is not
+     *                                  finite and > 0 (a configuration bug)
+     */
     public boolean offer(QueuedRequest<T> request) {
         Objects.requireNonNull(request, "request");
         if (all.size() >= config.capacity()) {

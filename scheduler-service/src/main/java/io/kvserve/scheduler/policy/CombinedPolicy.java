@@ -38,7 +38,9 @@ import java.util.Map;
  * </pre>
  * ranked cheapest first (ties: least load, then id). Then the imbalance guard: every instance whose
  * load exceeds {@code guardFactor x mean load + guardSlack} (mean over the eligible instances) moves
- * behind the others, keeping cost order inside both groups. So a hot shared prefix fills its holder up
+ * behind the others, keeping cost order inside both groups; the reason is {@code "guard"} when that
+ * moved the cheapest. With guardFactor >= 1 the least-loaded instance is never over, so someone always
+ * stays ahead. So a hot shared prefix fills its holder up
  * to the guard and then spills to the next-cheapest instance, which soon holds the prefix too.
  *
  * <p>Why it should beat the three above (the simulator measures this against an oracle; unit tests only
@@ -134,7 +136,7 @@ public final class CombinedPolicy implements PlacementPolicy {
 
     /** Estimated seconds to first token of {@code request} on {@code instance} with {@code cachedTokens} cached. */
     public double cost(InstanceView instance, PlacementRequest request, int cachedTokens) {
-        int prompt = request.numPromptTokens();
+        int prompt = Math.max(0, request.numPromptTokens());
         int uncached = prompt - Math.clamp(cachedTokens, 0, prompt);
         double pps = instance.prefillTokensPerSecond() > 0 ? instance.prefillTokensPerSecond()
                 : config.defaultPrefillTokensPerSecond();
@@ -184,24 +186,23 @@ public final class CombinedPolicy implements PlacementPolicy {
             return c != 0 ? c : Candidates.compareLoad(instances.get(i), instances.get(j));
         });
 
-        // imbalance guard: stable partition, instances over the threshold go behind the rest
+        // imbalance guard: stable partition, instances over the threshold go behind the rest (so they
+        // are neither the choice nor an early fallback); the reason says "guard" when it moved the best
         double threshold = guardThreshold((double) totalLoad / n);
         boolean bestGuarded = instances.get(idx[0]).load() > threshold;
-        if (bestGuarded) {
-            int[] ranked = new int[n];
-            int r = 0;
-            for (int k = 0; k < n; k++) {
-                if (instances.get(idx[k]).load() <= threshold) {
-                    ranked[r++] = idx[k];
-                }
+        int[] ranked = new int[n];
+        int r = 0;
+        for (int k = 0; k < n; k++) {
+            if (instances.get(idx[k]).load() <= threshold) {
+                ranked[r++] = idx[k];
             }
-            for (int k = 0; k < n; k++) {
-                if (instances.get(idx[k]).load() > threshold) {
-                    ranked[r++] = idx[k];
-                }
-            }
-            idx = ranked;
         }
+        for (int k = 0; k < n; k++) {
+            if (instances.get(idx[k]).load() > threshold) {
+                ranked[r++] = idx[k];
+            }
+        }
+        idx = ranked;
         int chosenHit = Candidates.cachedOn(cached, instances.get(idx[0]).id());
         String reason = bestGuarded ? "guard" : chosenHit > 0 && chosenHit == maxHit ? "prefix" : "load";
         return Candidates.answer(instances, idx, n, cached, reason);

@@ -29,7 +29,8 @@ public record Saturation(int maxLoad, double maxKvUsage) {
 
     /**
      * True when no instance that could take {@code request} (see {@link PlacementPolicy#place}) is
-     * below saturation, including when none could take it at all; then the request is queued.
+     * below saturation; then the request is queued. Also true when none could take it at all, which is
+     * no reason to queue: the caller asks the policy first and answers an empty placement with an error.
      */
     public boolean allSaturated(PlacementRequest request, ClusterSnapshot cluster) {
         List<InstanceView> instances = cluster.instances();

@@ -1,0 +1,168 @@
+package io.kvserve.scheduler.policy;
+
+import static io.kvserve.scheduler.policy.Fixtures.cluster;
+import static io.kvserve.scheduler.policy.Fixtures.context;
+import static io.kvserve.scheduler.policy.Fixtures.draining;
+import static io.kvserve.scheduler.policy.Fixtures.instance;
+import static io.kvserve.scheduler.policy.Fixtures.request;
+import static io.kvserve.scheduler.policy.Fixtures.unknown;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Defaults: 0.2 s per request in the engine, 4000 prefill tokens/s, guard 1.5 x mean + 2. */
+class CombinedPolicyTest {
+
+    private final CombinedPolicy policy = new CombinedPolicy();
+
+    @Test
+    void cost_defaults_queueingPlusUncachedPrefill() {
+        // 3 requests x 0.2 s + (4000 - 3200) / 4000 tokens/s
+        assertThat(policy.cost(instance("a", 2, 1, 0.5), request(4000, Map.of()), 3200)).isCloseTo(0.8, within(1e-9));
+        // cached beyond the prompt counts as the whole prompt
+        assertThat(policy.cost(instance("a", 0, 0, 0.5), request(4000, Map.of()), 9000)).isCloseTo(0.0, within(1e-9));
+    }
+
+    @Test
+    void place_bigHit_winsOverSlightlyLowerLoad() {
+        ClusterSnapshot snapshot = cluster(
+                instance("a", 2, 1, 0.5),   // load 3, 3200 cached: 0.6 + 0.2 = 0.8 s
+                instance("b", 2, 0, 0.5),   // load 2, cold:        0.4 + 1.0 = 1.4 s
+                instance("c", 3, 1, 0.5));  // load 4, cold:        0.8 + 1.0 = 1.8 s
+
+        Placement placement = policy.place(request(4000, Map.of("a", 3200)), snapshot);
+
+        assertThat(placement.rankedInstanceIds()).containsExactly("a", "b", "c");
+        assertThat(placement.predictedHitTokens()).isEqualTo(3200);
+        assertThat(placement.reason()).isEqualTo("prefix");
+    }
+
+    @Test
+    void place_smallHit_losesToMuchLowerLoad() {
+        ClusterSnapshot snapshot = cluster(
+                instance("a", 6, 2, 0.5),   // load 8, 160 cached: 1.6 + 0.96 = 2.56 s
+                instance("b", 1, 0, 0.5),   // load 1, cold:       0.2 + 1.0  = 1.2 s
+                instance("c", 2, 0, 0.5));  // load 2, cold:       0.4 + 1.0  = 1.4 s
+
+        Placement placement = policy.place(request(4000, Map.of("a", 160)), snapshot);
+
+        assertThat(placement.rankedInstanceIds()).containsExactly("b", "c", "a");
+        assertThat(placement.predictedHitTokens()).isZero();
+        assertThat(placement.reason()).isEqualTo("load");
+    }
+
+    @Test
+    void place_hotSharedPrefixPastTheGuard_demotesTheHolderAndTheHitFollows() {
+        // every request shares a 7,500-token prefix cached on a only; by cost (0.2 x load + 0.125 s against
+        // 2.2 s elsewhere) a stays best up to load 10, the guard (1.5 x mean + 2) stops it at load 7:
+        // mean (7 + 1 + 1) / 3 = 3, threshold 6.5
+        PlacementRequest request = request(8000, Map.of("a", 7500));
+        for (int loadA = 0; loadA <= 6; loadA++) {
+            Placement placement = policy.place(request,
+                    cluster(instance("a", loadA, 0, 0.3), instance("b", 1, 0, 0.3), instance("c", 1, 0, 0.2)));
+            assertThat(placement.rankedInstanceIds()).as("load of a = %d", loadA).containsExactly("a", "c", "b");
+            assertThat(placement.predictedHitTokens()).isEqualTo(7500);
+            assertThat(placement.reason()).isEqualTo("prefix");
+        }
+
+        Placement guarded = policy.place(request,
+                cluster(instance("a", 7, 0, 0.3), instance("b", 1, 0, 0.3), instance("c", 1, 0, 0.2)));
+
+        assertThat(guarded.rankedInstanceIds()).containsExactly("c", "b", "a");
+        assertThat(guarded.predictedHitTokens()).isZero();
+        assertThat(guarded.reason()).isEqualTo("guard");
+        assertThat(new PrefixOnlyPolicy().place(request,
+                cluster(instance("a", 7, 0, 0.3), instance("b", 1, 0, 0.3), instance("c", 1, 0, 0.2)))
+                .rankedInstanceIds()).first().isEqualTo("a");
+    }
+
+    @Test
+    void place_guardedSecondChoiceHoldsThePrefixToo_hitFollowsTheChoice() {
+        PlacementRequest request = request(8000, Map.of("a", 7500, "b", 4000));
+
+        Placement placement = policy.place(request,
+                cluster(instance("a", 7, 0, 0.3), instance("b", 3, 0, 0.3), instance("c", 0, 0, 0.2), instance("d", 1, 0, 0.2)));
+
+        // by cost a (1.4 + 0.125 s) < b (0.6 + 1.0 s) < c (2.0 s) < d (2.2 s); mean 2.75, threshold 6.125: a demoted
+        assertThat(placement.rankedInstanceIds()).containsExactly("b", "c", "d", "a");
+        assertThat(placement.predictedHitTokens()).isEqualTo(4000);
+        assertThat(placement.reason()).isEqualTo("guard");
+    }
+
+    @Test
+    void place_hotInstanceNotTheBest_stillDemotedInTheFallbackOrder() {
+        PlacementRequest request = request(8000, Map.of("a", 7500, "b", 6000));
+
+        Placement placement = policy.place(request,
+                cluster(instance("a", 9, 0, 0.3), instance("b", 2, 0, 0.3), instance("c", 0, 0, 0.2), instance("d", 1, 0, 0.2)));
+
+        // by cost b (0.4 + 0.5 s) < a (1.8 + 0.125 s) < c (2.0 s) < d (2.2 s); mean 3, threshold 6.5
+        assertThat(placement.rankedInstanceIds()).containsExactly("b", "c", "d", "a");
+        assertThat(placement.predictedHitTokens()).isEqualTo(6000);
+        assertThat(placement.reason()).isEqualTo("load");
+    }
+
+    @Test
+    void place_kvUsage99Percent_steersAwayDespiteAHit() {
+        ClusterSnapshot snapshot = cluster(
+                instance("a", 1, 0, 0.99),  // 0.2 + 0.05 + 2 x (0.19 / 0.2)^2 = 2.055 s
+                instance("b", 1, 0, 0.30),  // 0.2 + 0.25 = 0.45 s
+                instance("c", 2, 0, 0.30)); // 0.4 + 0.25 = 0.65 s
+
+        Placement placement = policy.place(request(1000, Map.of("a", 800)), snapshot);
+
+        assertThat(placement.rankedInstanceIds()).containsExactly("b", "c", "a");
+        assertThat(placement.predictedHitTokens()).isZero();
+    }
+
+    @Test
+    void place_requestDoesNotFitFreeKv_preemptionPenaltyAvoidsTheIdleInstance() {
+        InstanceView small = new InstanceView("a", 0, 0, 0.5, 1000, 8192, 4000, false); // 500 free < 1000 + 128
+        ClusterSnapshot snapshot = cluster(small, instance("b", 3, 0, 0.5));
+
+        Placement placement = policy.place(request(1000, Map.of()), snapshot);
+
+        assertThat(placement.rankedInstanceIds()).containsExactly("b", "a");
+    }
+
+    @Test
+    void place_drainingAndTooShortContext_skipped() {
+        ClusterSnapshot snapshot = cluster(draining("a"), context("b", 4000), instance("c", 4, 0, 0.5), instance("d", 5, 0, 0.5));
+
+        Placement placement = policy.place(request(4000, Map.of("a", 4000, "b", 4000, "d", 2000)), snapshot);
+
+        // c: 0.8 + 1.0 = 1.8 s; d: 1.0 + 0.5 = 1.5 s
+        assertThat(placement.rankedInstanceIds()).containsExactly("d", "c");
+        assertThat(placement.predictedHitTokens()).isEqualTo(2000);
+    }
+
+    @Test
+    void place_cachedTokensUnknown_loadOnly() {
+        ClusterSnapshot snapshot = cluster(instance("a", 3, 0, 0.1), instance("b", 1, 0, 0.2), instance("c", 1, 0, 0.1));
+
+        Placement placement = policy.place(unknown(4000), snapshot);
+
+        assertThat(placement.rankedInstanceIds()).containsExactly("c", "b", "a");
+        assertThat(placement.predictedHitTokens()).isZero();
+        assertThat(placement.reason()).isEqualTo("load-only");
+    }
+
+    @Test
+    void place_noEligibleInstance_emptyPlacement() {
+        Placement placement = policy.place(request(4000, Map.of("a", 4000)), cluster(draining("a"), context("b", 2048)));
+
+        assertThat(placement.placed()).isFalse();
+        assertThat(placement.predictedHitTokens()).isZero();
+    }
+
+    @Test
+    void config_guardFactorBelowOne_rejectedWithTheFix() {
+        assertThatThrownBy(() -> new CombinedPolicy.Config(0.2, 4000, 0.8, 2.0, 5.0, 0.5, 2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("guardFactor")
+                .hasMessageContaining("0.5");
+    }
+}
