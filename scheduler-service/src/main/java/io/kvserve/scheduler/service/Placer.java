@@ -11,11 +11,14 @@ import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.OpenAiRequests;
 import io.kvserve.common.tokenizer.Tokenizer;
 import io.kvserve.kvshare.tenant.TenantSalts;
+import io.kvserve.scheduler.policy.AdmissionQueue;
 import io.kvserve.scheduler.policy.ClusterSnapshot;
 import io.kvserve.scheduler.policy.InstanceView;
 import io.kvserve.scheduler.policy.Placement;
 import io.kvserve.scheduler.policy.PlacementPolicy;
 import io.kvserve.scheduler.policy.PlacementRequest;
+import io.kvserve.scheduler.policy.QueuedRequest;
+import io.kvserve.scheduler.policy.Saturation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -23,14 +26,19 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import tools.jackson.core.JacksonException;
@@ -44,10 +52,12 @@ import tools.jackson.databind.JsonNode;
  *   -&gt; live instances of the model (503 none) -&gt; context check (400)
  *   -&gt; kvshare hits for the token ids (timeout: unknown, place by load) and the tenant's salt
  *   -&gt; snapshot (registry load + placements made since each instance's last heartbeat)
+ *   -&gt; every instance saturated? wait in the model's AdmissionQueue (429 when full; 503 after
+ *      max-queue-wait); the dispatcher places queued requests as instances free up
  *   -&gt; policy -&gt; instance, fallbacks, predicted hit
  * </pre>
  */
-public final class Placer {
+public final class Placer implements SmartLifecycle {
 
     private static final Logger LOG = LoggerFactory.getLogger(Placer.class);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -62,6 +72,11 @@ public final class Placer {
     private final Timer latency;
     private final Counter unknownHits;
     private final Map<String, Integer> placedSinceHeartbeat = new ConcurrentHashMap<>();
+    private final Map<String, AdmissionQueue<Pending>> queues = new ConcurrentHashMap<>();
+    private final Saturation saturation;
+    private final AdmissionQueue.Config queueConfig;
+    private final Counter queued;
+    private final Counter queueFull;
     private final Map<String, Long> lastHeartbeatMs = new ConcurrentHashMap<>();
 
     public Placer(ModelCatalog catalog, RegistryWatcher registry, KvshareClient kvshare, TenantSalts salts,
@@ -77,6 +92,44 @@ public final class Placer {
                 "Placement latency: parse, tokenize, kvshare query, score").publishPercentileHistogram().register(meters);
         this.unknownHits = Counter.builder("kvserve_scheduler_kvshare_unknown_total")
                 .description("Placements made by load alone because kvshare did not answer").register(meters);
+        this.saturation = new Saturation(properties.maxLoad(), properties.maxKvUsage());
+        this.queueConfig = new AdmissionQueue.Config(properties.queueSize(),
+                Math.min(properties.queueSize(), AdmissionQueue.Config.DEFAULTS.maxPerTenant()),
+                properties.maxQueueWait().toMillis() / 2, AdmissionQueue.Config.DEFAULTS.quantumTokens(),
+                AdmissionQueue.Config.DEFAULTS.minChargeTokens());
+        this.queued = Counter.builder("kvserve_scheduler_queued_total")
+                .description("Requests that waited for a placement (every instance saturated)").register(meters);
+        this.queueFull = Counter.builder("kvserve_scheduler_queue_full_total")
+                .description("Requests refused with 429: every instance saturated and the queue full").register(meters);
+    }
+
+    private ScheduledExecutorService dispatcher;
+
+    /** Starts the dispatcher that places queued requests as instances free up (every 20 ms). */
+    @Override
+    public void start() {
+        dispatcher = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("scheduler-dispatcher")
+                .daemon(true).unstarted(r));
+        dispatcher.scheduleWithFixedDelay(() -> {
+            try {
+                dispatch();
+            } catch (RuntimeException e) {
+                LOG.warn("dispatch round failed: {}", e.toString());
+            }
+        }, 20, 20, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void stop() {
+        if (dispatcher != null) {
+            dispatcher.shutdownNow();
+            dispatcher = null;
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return dispatcher != null;
     }
 
     public String policyName() {
@@ -162,8 +215,7 @@ public final class Placer {
     }
 
     private Mono<PlacementAnswer> placeTokens(Call call, int[] promptIds) {
-        List<InstanceRegistration> live = registry.serving(call.model()).stream()
-                .filter(i -> i.status() != InstanceStatus.DRAINING).toList();
+        List<InstanceRegistration> live = liveInstances(call.model());
         if (live.isEmpty()) {
             return Mono.error(OpenAiException.unavailable("no live instance serves the model '" + call.model()
                     + "' right now" + (registry.redisUp() ? "" : " (the registry in Redis is unreachable)"),
@@ -179,7 +231,113 @@ public final class Placer {
         }
         Mono<Optional<KvshareClient.Hits>> hits = kvshare.hits(call.model(), call.tenant(), promptIds);
         Mono<Salt> salt = Mono.fromCallable(() -> tenantSalt(call.tenant())).subscribeOn(Schedulers.boundedElastic());
-        return Mono.zip(hits, salt).map(both -> decide(call, promptIds, live, maxTokens, both.getT1(), both.getT2()));
+        return Mono.zip(hits, salt).flatMap(both -> decideOrQueue(new Pending(call, promptIds, maxTokens, both.getT1(),
+                both.getT2(), new CompletableFuture<>())));
+    }
+
+    /** A request waiting for a placement: everything needed to decide later, and its answer. */
+    private record Pending(Call call, int[] promptIds, int maxTokens, Optional<KvshareClient.Hits> hits, Salt salt,
+                           CompletableFuture<PlacementAnswer> answer) {
+    }
+
+    /**
+     * Places now when some instance that could take the request is below saturation; otherwise the
+     * request waits in its model's admission queue (429 when that is full) for the dispatcher.
+     */
+    private Mono<PlacementAnswer> decideOrQueue(Pending pending) {
+        List<InstanceRegistration> live = liveInstances(pending.call().model());
+        ClusterSnapshot snapshot = snapshot(live);
+        PlacementRequest request = request(pending);
+        if (live.isEmpty() || !saturation.allSaturated(request, snapshot)) {
+            return Mono.fromCallable(() -> decide(pending, live, snapshot, request));
+        }
+        AdmissionQueue<Pending> queue = queues.computeIfAbsent(pending.call().model(),
+                m -> new AdmissionQueue<>(queueConfig));
+        int best = pending.hits().map(h -> h.cachedTokensByInstance().values().stream().mapToInt(Integer::intValue)
+                .max().orElse(0)).orElse(0);
+        boolean accepted;
+        synchronized (queue) {
+            accepted = queue.offer(new QueuedRequest<>(pending.call().tenant(), System.currentTimeMillis(),
+                    (double) best / pending.promptIds().length, pending.promptIds().length - best, pending));
+        }
+        if (!accepted) {
+            queueFull.increment();
+            return Mono.error(OpenAiException.rateLimited("every instance of '" + pending.call().model()
+                    + "' is saturated and the admission queue is full; retry later", Duration.ofSeconds(1)));
+        }
+        queued.increment();
+        return Mono.fromFuture(pending.answer(), true).timeout(properties.maxQueueWait(),
+                Mono.error(() -> OpenAiException.unavailable("every instance of '" + pending.call().model()
+                        + "' stayed saturated for " + properties.maxQueueWait() + "; retry later", Duration.ofSeconds(1))))
+                .doOnCancel(() -> pending.answer().cancel(false))
+                .doOnError(e -> pending.answer().cancel(false));
+    }
+
+    /**
+     * The dispatcher's round: for every model with waiting requests, place them (fair and cache-aware
+     * order: {@link AdmissionQueue}) while some instance is below saturation. Requests whose caller
+     * gave up (timeout, disconnect) are skipped.
+     */
+    void dispatch() {
+        for (Map.Entry<String, AdmissionQueue<Pending>> entry : queues.entrySet()) {
+            AdmissionQueue<Pending> queue = entry.getValue();
+            while (true) {
+                List<InstanceRegistration> live = liveInstances(entry.getKey());
+                ClusterSnapshot snapshot = snapshot(live);
+                Optional<QueuedRequest<Pending>> next;
+                synchronized (queue) {
+                    if (queue.size() == 0) {
+                        break;
+                    }
+                    boolean anyFree = snapshot.instances().stream().anyMatch(i -> !saturation.saturated(i));
+                    if (!anyFree) {
+                        break;
+                    }
+                    next = queue.poll(System.currentTimeMillis());
+                }
+                if (next.isEmpty()) {
+                    break;
+                }
+                Pending pending = next.get().payload();
+                if (pending.answer().isDone()) {
+                    continue;
+                }
+                try {
+                    pending.answer().complete(decide(pending, live, snapshot, request(pending)));
+                } catch (RuntimeException e) {
+                    pending.answer().completeExceptionally(e);
+                }
+            }
+        }
+    }
+
+    /** Requests waiting for a placement, over all models. */
+    public int numQueued() {
+        int n = 0;
+        for (AdmissionQueue<Pending> queue : queues.values()) {
+            synchronized (queue) {
+                n += queue.size();
+            }
+        }
+        return n;
+    }
+
+    private List<InstanceRegistration> liveInstances(String model) {
+        return registry.serving(model).stream().filter(i -> i.status() != InstanceStatus.DRAINING).toList();
+    }
+
+    private ClusterSnapshot snapshot(List<InstanceRegistration> live) {
+        List<InstanceView> views = new ArrayList<>(live.size());
+        for (InstanceRegistration i : live) {
+            views.add(new InstanceView(i.id(), i.numRunning() + placedSince(i), i.numWaiting(), i.kvCacheUsage(),
+                    i.kvCapacityTokens(), i.maxModelLen(), properties.prefillTokensPerSecond(), false));
+        }
+        return new ClusterSnapshot(views, System.currentTimeMillis());
+    }
+
+    private static PlacementRequest request(Pending pending) {
+        return new PlacementRequest(pending.call().tenant(), pending.promptIds().length, pending.maxTokens(),
+                pending.hits().map(KvshareClient.Hits::cachedTokensByInstance));
     }
 
     private record Salt(String base64, String source) {
@@ -199,24 +357,21 @@ public final class Placer {
         }
     }
 
-    private PlacementAnswer decide(Call call, int[] promptIds, List<InstanceRegistration> live, int maxTokens,
-                                   Optional<KvshareClient.Hits> hits, Salt salt) {
+    private PlacementAnswer decide(Pending pending, List<InstanceRegistration> live, ClusterSnapshot snapshot,
+                                   PlacementRequest request) {
+        Call call = pending.call();
+        Optional<KvshareClient.Hits> hits = pending.hits();
+        Salt salt = pending.salt();
+        int[] promptIds = pending.promptIds();
         if (hits.isEmpty()) {
             unknownHits.increment();
         }
-        List<InstanceView> views = new ArrayList<>(live.size());
-        for (InstanceRegistration i : live) {
-            views.add(new InstanceView(i.id(), i.numRunning() + placedSince(i), i.numWaiting(), i.kvCacheUsage(),
-                    i.kvCapacityTokens(), i.maxModelLen(), properties.prefillTokensPerSecond(), false));
-        }
-        PlacementRequest request = new PlacementRequest(call.tenant(), promptIds.length, maxTokens,
-                hits.map(KvshareClient.Hits::cachedTokensByInstance));
-        Placement placement = policy.place(request, new ClusterSnapshot(views, System.currentTimeMillis()));
+        Placement placement = policy.place(request, snapshot);
         if (!placement.placed()) {
             throw OpenAiException.unavailable("no instance of '" + call.model() + "' can take this request now",
                     Duration.ofSeconds(1));
         }
-        Map<String, InstanceRegistration> byId = new java.util.HashMap<>();
+        Map<String, InstanceRegistration> byId = new HashMap<>();
         live.forEach(i -> byId.put(i.id(), i));
         List<PlacementAnswer.Target> ranked = placement.rankedInstanceIds().stream()
                 .map(id -> new PlacementAnswer.Target(id, byId.get(id).url())).toList();

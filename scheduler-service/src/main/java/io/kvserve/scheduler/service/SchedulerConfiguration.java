@@ -57,8 +57,11 @@ class SchedulerConfiguration {
                   MeterRegistry meters) {
         io.micrometer.core.instrument.Gauge.builder("kvserve_scheduler_redis_up", registry, r -> r.redisUp() ? 1 : 0)
                 .description("1 when the instance registry in Redis is readable").register(meters);
-        return new Placer(catalog, registry, kvshare, new TenantSalts(connection, properties.kvshareKeyPrefix()),
+        Placer placer = new Placer(catalog, registry, kvshare, new TenantSalts(connection, properties.kvshareKeyPrefix()),
                 Policies.byName(properties.policy()), properties, meters);
+        io.micrometer.core.instrument.Gauge.builder("kvserve_scheduler_queued_requests", placer, Placer::numQueued)
+                .description("Requests waiting for a placement").register(meters);
+        return placer;
     }
 
     @Bean
@@ -72,6 +75,7 @@ class SchedulerConfiguration {
         return () -> Health.up().withDetail("policy", placer.policyName())
                 .withDetail("registry", registry.redisUp() ? "up" : "unreachable: placing on the last known instances")
                 .withDetail("kvshare", kvshare.configured() ? "configured" : "not configured: placing by load alone")
+                .withDetail("queued", placer.numQueued())
                 .build();
     }
 }

@@ -49,6 +49,7 @@ class PlacementServiceTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private final String model = "tiny-" + run;
+    private final String saturatedModel = "busy-" + run;
     private final String prefix = "kvshare-sched-" + run + ":";
     private final String stream = "kvserve:kv-events:sched-" + run;
     private RedisClient client;
@@ -74,7 +75,9 @@ class PlacementServiceTest {
         scheduler = SchedulerApplication.create().run("--server.port=0", "--scheduler.redis-url=" + endpoint.uri(),
                 "--scheduler.kvshare-url=" + kvshareUrl, "--scheduler.kvshare-timeout=2s",
                 "--scheduler.kvshare-key-prefix=" + prefix, "--scheduler.models." + model + "=" + modelFile,
-                "--scheduler.registry-refresh=100ms", "--spring.application.name=sched-test");
+                "--scheduler.models." + saturatedModel + "=" + modelFile, "--scheduler.registry-refresh=100ms",
+                "--scheduler.max-load=4", "--scheduler.queue-size=1", "--scheduler.max-queue-wait=20s",
+                "--spring.application.name=sched-test");
         schedulerUrl = "http://localhost:" + scheduler.getEnvironment().getProperty("local.server.port");
     }
 
@@ -86,13 +89,18 @@ class PlacementServiceTest {
         if (kvshare != null) {
             kvshare.close();
         }
-        redis.sync().zrem(RedisKeys.INSTANCES, "hot-" + run, "cold-" + run);
-        redis.sync().del(RedisKeys.instance("hot-" + run), RedisKeys.instance("cold-" + run), stream);
+        redis.sync().zrem(RedisKeys.INSTANCES, "hot-" + run, "cold-" + run, "busy-" + run);
+        redis.sync().del(RedisKeys.instance("hot-" + run), RedisKeys.instance("cold-" + run),
+                RedisKeys.instance("busy-" + run), stream);
         redis.close();
         client.shutdown();
     }
 
     private void register(String id, int numRunning) {
+        register(id, model, numRunning);
+    }
+
+    private void register(String id, String model, int numRunning) {
         long now = System.currentTimeMillis();
         InstanceRegistration registration = new InstanceRegistration(id, "http://" + id + ":8000", model, "llama", 16,
                 256, 4096, 4096, "e1", now, now, numRunning, 0, 0.1, 0, InstanceStatus.READY);
@@ -135,6 +143,31 @@ class PlacementServiceTest {
     }
 
     @Test
+    void everyInstanceSaturated_requestWaits_fullQueueIs429_placedWhenLoadDrops() throws Exception {
+        register("busy-" + run, saturatedModel, 10); // over max-load 4
+        Thread.sleep(300); // the registry refresh sees it
+        String body = "{\"api\":\"completions\",\"tenant_id\":\"acme\",\"request\":{\"model\":\"" + saturatedModel
+                + "\",\"prompt\":\"hello there\",\"max_tokens\":8}}";
+        var waiting = http.sendAsync(HttpRequest.newBuilder(URI.create(schedulerUrl + "/v1/place"))
+                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        await(() -> {
+            if (waiting.isDone()) {
+                throw new AssertionError("answered instead of queued: " + waiting.join().body());
+            }
+            return health().contains("\"queued\":1");
+        }, "the first request waits in the queue");
+        assertThat(post(body)).as("the queue (size 1) is full").contains("rate_limit_exceeded");
+        assertThat(waiting.isDone()).as("the first still waits").isFalse();
+
+        register("busy-" + run, saturatedModel, 0); // a heartbeat: the load dropped
+        HttpResponse<String> placed = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(placed.statusCode()).isEqualTo(200);
+        assertThat(OpenAiJson.MAPPER.readTree(placed.body()).path("instance").path("id").asString())
+                .isEqualTo("busy-" + run);
+    }
+
+    @Test
     void badRequests_getPreciseErrors() {
         assertThat(post("{\"api\":\"completions\",\"tenant_id\":\"acme\",\"request\":{\"model\":\"nope\",\"prompt\":\"hi\"}}"))
                 .contains("model_not_found");
@@ -143,6 +176,15 @@ class PlacementServiceTest {
         assertThat(post("{\"api\":\"completions\",\"tenant_id\":\"acme\",\"request\":{\"model\":\"" + model
                 + "\",\"prompt\":\"hi\",\"max_tokens\":100000}}")).contains("context_length_exceeded");
         assertThat(post("{\"tenant_id\":\"acme\",\"request\":{}}")).contains("\"param\":\"api\"");
+    }
+
+    private String health() {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(schedulerUrl + "/actuator/health")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private JsonNode place(String body) {
