@@ -81,6 +81,11 @@ public final class ClusterSimulation {
         }, 0);
     }
 
+    /** Finished requests, in finishing order. */
+    public List<RequestOutcome> outcomes() {
+        return outcomes;
+    }
+
     public List<SimInstance> instances() {
         return instances;
     }

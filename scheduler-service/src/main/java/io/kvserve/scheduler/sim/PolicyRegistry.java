@@ -22,7 +22,7 @@ public final class PolicyRegistry {
 
     public static PolicyRegistry withMainPolicies() {
         PolicyRegistry registry = new PolicyRegistry();
-        MAIN_POLICY_CLASSES.forEach((name, className) -> registry.register(name, () -> instantiate(name, className)));
+        MAIN_POLICY_CLASSES.forEach((name, className) -> registry.register(name, reflective(name, className)));
         return registry;
     }
 
@@ -43,6 +43,11 @@ public final class PolicyRegistry {
             throw new IllegalArgumentException("unknown policy '" + name + "': known policies are " + names());
         }
         return supplier.get();
+    }
+
+    /** A supplier that instantiates {@code className} with its public no-arg constructor when called. */
+    static Supplier<PlacementPolicy> reflective(String name, String className) {
+        return () -> instantiate(name, className);
     }
 
     private static PlacementPolicy instantiate(String name, String className) {

@@ -33,7 +33,7 @@ public record SimulationOptions(String workload, List<Integer> instanceCounts, i
      * 0.5 -> 87%; few-shot 0.7 -> 78%; multi-turn 0.7 -> 65-77%; no-reuse 0.3 -> 63%, 0.5 -> 96%.
      */
     public static final Map<String, Double> DEFAULT_RATE_PER_INSTANCE = Map.of(
-            "shared-prefix", 0.4, "few-shot", 0.7, "multi-turn", 0.8, "no-reuse", 0.36);
+            "shared-prefix", 0.4, "few-shot", 0.7, "multi-turn", 0.7, "no-reuse", 0.36);
 
     public SimulationOptions {
         instanceCounts = List.copyOf(instanceCounts);
