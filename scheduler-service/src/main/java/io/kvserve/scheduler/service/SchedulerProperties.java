@@ -27,7 +27,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record SchedulerProperties(
         @DefaultValue("redis://127.0.0.1:6379") String redisUrl,
         @DefaultValue("") String kvshareUrl,
-        @DefaultValue("100ms") Duration kvshareTimeout,
+        @DefaultValue("250ms") Duration kvshareTimeout,
         @DefaultValue("kvshare:") String kvshareKeyPrefix,
         @DefaultValue("combined") String policy,
         @DefaultValue Map<String, Path> models,
