@@ -26,14 +26,15 @@ public final class Report {
         md.append("# Placement policies, simulated\n\n");
         md.append(String.format(Locale.ROOT, "Workload `%s`, %d tenants (skew %.2f), %s arrivals at %.3g requests/s per instance, "
                         + "%.0f s, seed %d, heartbeat %s. Instance: %d KV blocks of %d tokens, token budget %d, "
-                        + "max %d sequences, step = %.5f s + %.6f s x prefill tokens + %.6f s x decoding sequences "
-                        + "(smollm2-135m Q8_0 on 2 cores, see CostModel).%n%n",
+                        + "max %d sequences, step = %.5f s + %.6f s x prefill tokens + %.6f s x decoding sequences%s.%n%n",
                 options.workload(), options.numTenants(), options.tenantSkew(), options.arrivalSpec(),
                 options.effectiveRatePerInstance(), options.durationSeconds(), options.seed(),
                 options.heartbeatSeconds() == 0 ? "live" : options.heartbeatSeconds() + " s",
                 options.instance().numKvBlocks(), SimRequest.BLOCK_SIZE, options.instance().maxNumBatchedTokens(),
                 options.instance().maxNumSeqs(), options.instance().cost().stepSeconds(),
-                options.instance().cost().prefillSecondsPerToken(), options.instance().cost().decodeSecondsPerSeq()));
+                options.instance().cost().prefillSecondsPerToken(), options.instance().cost().decodeSecondsPerSeq(),
+                options.instance().cost().equals(CostModel.SMOLLM2_135M_Q8_0_2_CORES)
+                        ? " (smollm2-135m Q8_0 on 2 cores, see CostModel)" : " (--cost)"));
         if (args != null) {
             md.append("Command: `Simulator ").append(String.join(" ", args)).append("`\n\n");
         }

@@ -30,32 +30,31 @@ public final class Simulator {
     }
 
     public static void main(String[] args) throws IOException {
+        System.exit(main(args, PolicyRegistry.withMainPolicies()));
+    }
+
+    /** The command with another registry (tests, experiments); returns the exit status. */
+    public static int main(String[] args, PolicyRegistry registry) throws IOException {
         System.setProperty("java.awt.headless", "true");
         SimulationOptions options;
+        List<RunResult> results;
+        long startNanos = System.nanoTime();
         try {
             options = parse(args);
+            results = run(options, registry);
         } catch (IllegalArgumentException e) {
             System.err.println("simulator: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        long startNanos = System.nanoTime();
-        List<RunResult> results;
-        try {
-            results = run(options, PolicyRegistry.withMainPolicies());
-        } catch (IllegalArgumentException e) {
-            System.err.println("simulator: " + e.getMessage());
-            System.exit(2);
-            return;
+            return 2;
         }
         double wallSeconds = (System.nanoTime() - startNanos) / 1e9;
         String markdown = Report.markdown(options, results, args);
         System.out.print(markdown);
-        System.out.printf("(simulated in %.1f s of wall time)%n", wallSeconds);
+        System.out.printf(java.util.Locale.ROOT, "%n(simulated in %.1f s of wall time)%n", wallSeconds);
         if (options.outDir() != null) {
             Report.write(options.outDir(), options, results, markdown);
             System.out.println("wrote " + options.outDir().resolve("results.md") + ", results.json, hit-rate.png, ttft-p99.png");
         }
+        return 0;
     }
 
     /** Every policy and the oracle on every cluster size; results in (instances, policy) order, oracle last. */

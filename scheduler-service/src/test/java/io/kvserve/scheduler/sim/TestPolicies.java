@@ -59,15 +59,10 @@ final class TestPolicies {
         }
     }
 
-    /** Runs the simulator's report with the test policies: {@code SimulatorWithTestPolicies ARGS}. */
+    /** The simulator's command with the test policies: {@code TestPolicies$Main ARGS}. */
     static final class Main {
         public static void main(String[] args) throws Exception {
-            System.setProperty("java.awt.headless", "true");
-            SimulationOptions options = Simulator.parse(args);
-            long t0 = System.nanoTime();
-            List<RunResult> results = Simulator.run(options, registry());
-            System.out.print(Report.markdown(options, results, args));
-            System.out.printf("wall %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            System.exit(Simulator.main(args, registry()));
         }
     }
 }
