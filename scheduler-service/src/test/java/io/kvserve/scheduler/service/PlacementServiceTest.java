@@ -56,11 +56,14 @@ class PlacementServiceTest {
     private StatefulRedisConnection<String, String> redis;
     private ConfigurableApplicationContext kvshare;
     private ConfigurableApplicationContext scheduler;
+    private ConfigurableApplicationContext degraded;
     private String schedulerUrl;
     private Path modelFile;
+    private String redisUrl;
 
     @BeforeAll
     void start(RedisEndpoint endpoint, @TempDir Path dir) throws Exception {
+        redisUrl = endpoint.uri();
         client = RedisClient.create(endpoint.uri());
         redis = client.connect();
         modelFile = dir.resolve("tiny.gguf");
@@ -83,6 +86,9 @@ class PlacementServiceTest {
 
     @AfterAll
     void stop() {
+        if (degraded != null) {
+            degraded.close();
+        }
         if (scheduler != null) {
             scheduler.close();
         }
@@ -168,6 +174,26 @@ class PlacementServiceTest {
     }
 
     @Test
+    void kvshareUnreachable_placesByLoadAndSaysSo_noLiveInstanceIs503() throws Exception {
+        // closed in stop(): closing a Spring Boot server disposes Reactor Netty's global loops, which
+        // the other servers of this JVM share
+        degraded = SchedulerApplication.create().run("--server.port=0",
+                "--scheduler.redis-url=" + redisUrl, "--scheduler.kvshare-url=http://127.0.0.1:1",
+                "--scheduler.kvshare-key-prefix=" + prefix, "--scheduler.models." + model + "=" + modelFile,
+                "--scheduler.models.nobody-" + run + "=" + modelFile, "--scheduler.registry-refresh=100ms",
+                "--spring.application.name=sched-degraded");
+        String url = "http://localhost:" + degraded.getEnvironment().getProperty("local.server.port");
+        Thread.sleep(300); // a registry refresh
+        JsonNode answer = OpenAiJson.MAPPER.readTree(post(url, prompt("hello there").formatted("acme")));
+        assertThat(answer.path("kvshare").asString()).isEqualTo("unknown");
+        assertThat(answer.path("reason").asString()).isEqualTo("load-only");
+        assertThat(answer.path("instance").path("id").asString()).as("the idle one").isEqualTo("cold-" + run);
+        String none = post(url, "{\"api\":\"completions\",\"tenant_id\":\"acme\",\"request\":{\"model\":\"nobody-"
+                + run + "\",\"prompt\":\"hi\"}}");
+        assertThat(none).contains("service_unavailable").contains("no live instance");
+    }
+
+    @Test
     void badRequests_getPreciseErrors() {
         assertThat(post("{\"api\":\"completions\",\"tenant_id\":\"acme\",\"request\":{\"model\":\"nope\",\"prompt\":\"hi\"}}"))
                 .contains("model_not_found");
@@ -192,8 +218,12 @@ class PlacementServiceTest {
     }
 
     private String post(String body) {
+        return post(schedulerUrl, body);
+    }
+
+    private String post(String baseUrl, String body) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(schedulerUrl + "/v1/place")).timeout(Duration.ofSeconds(30))
+            return http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/place")).timeout(Duration.ofSeconds(30))
                     .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
         } catch (Exception e) {
