@@ -1,5 +1,6 @@
 package io.kvserve.scheduler.policy;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -66,6 +67,8 @@ import java.util.Map;
  */
 public final class CombinedPolicy implements PlacementPolicy {
 
+    private static final double LN2 = Math.log(2);
+
     /**
      * The cost model's parameters. Defaults ({@link #DEFAULTS}) are starting points for the simulator
      * to calibrate, not measurements.
@@ -87,9 +90,10 @@ public final class CombinedPolicy implements PlacementPolicy {
      */
     public record Config(double serviceSecondsPerRequest, double defaultPrefillTokensPerSecond,
                          double kvPressureKnee, double kvPressureSeconds, double preemptionSeconds,
-                         double guardFactor, double guardSlack) {
+                         double guardFactor, double guardSlack, double workHalfLifeSeconds,
+                         double decodeSecondsPerToken, double workGuardFactor, double workGuardSlackSeconds) {
 
-        public static final Config DEFAULTS = new Config(0.2, 4000, 0.8, 2.0, 5.0, 1.5, 2);
+        public static final Config DEFAULTS = new Config(0.5, 4000, 0.8, 2.0, 5.0, 1.25, 1, 300, 0.004, 1.15, 0.2);
 
         public Config {
             requireAtLeast("serviceSecondsPerRequest", serviceSecondsPerRequest, 0);
@@ -105,6 +109,10 @@ public final class CombinedPolicy implements PlacementPolicy {
             requireAtLeast("preemptionSeconds", preemptionSeconds, 0);
             requireAtLeast("guardFactor", guardFactor, 1);
             requireAtLeast("guardSlack", guardSlack, 0);
+            requireAtLeast("workHalfLifeSeconds", workHalfLifeSeconds, 0);
+            requireAtLeast("decodeSecondsPerToken", decodeSecondsPerToken, 0);
+            requireAtLeast("workGuardFactor", workGuardFactor, 1);
+            requireAtLeast("workGuardSlackSeconds", workGuardSlackSeconds, 0);
         }
 
         private static void requireAtLeast(String name, double value, double min) {
@@ -116,6 +124,8 @@ public final class CombinedPolicy implements PlacementPolicy {
     }
 
     private final Config config;
+    /** Per instance id: {assigned work in seconds as of lastMs, lastMs}; only ids of the last snapshot. */
+    private final Map<String, double[]> assignedWork = new HashMap<>();
 
     public CombinedPolicy() {
         this(Config.DEFAULTS);
@@ -158,6 +168,49 @@ public final class CombinedPolicy implements PlacementPolicy {
         return config.guardFactor() * meanLoad + config.guardSlack();
     }
 
+    /** The decayed assigned work (seconds) above which an instance is demoted, given the eligible mean. */
+    public double workGuardThreshold(double meanWorkSeconds) {
+        return config.workGuardFactor() * meanWorkSeconds + config.workGuardSlackSeconds();
+    }
+
+    /** Work a placement adds to {@code instance}: its uncached prefill plus the decode of max tokens, in seconds. */
+    public double placedWorkSeconds(InstanceView instance, PlacementRequest request, int cachedTokens) {
+        int prompt = Math.max(0, request.numPromptTokens());
+        int uncached = prompt - Math.clamp(cachedTokens, 0, prompt);
+        double pps = instance.prefillTokensPerSecond() > 0 ? instance.prefillTokensPerSecond()
+                : config.defaultPrefillTokensPerSecond();
+        return uncached / pps + Math.max(0, request.maxTokens()) * config.decodeSecondsPerToken();
+    }
+
+    /** Work assigned to {@code instanceId} by this policy, decayed to {@code nowMs}; 0 when none. */
+    public double assignedWork(String instanceId, long nowMs) {
+        double[] entry = assignedWork.get(instanceId);
+        if (entry == null) {
+            return 0;
+        }
+        double elapsedSeconds = Math.max(0, nowMs - entry[1]) / 1000.0;
+        return entry[0] * Math.exp(-LN2 * elapsedSeconds / config.workHalfLifeSeconds());
+    }
+
+    private void assign(String instanceId, long nowMs, double seconds) {
+        double decayed = assignedWork(instanceId, nowMs);
+        double[] entry = assignedWork.computeIfAbsent(instanceId, id -> new double[2]);
+        entry[0] = decayed + seconds;
+        entry[1] = Math.max(entry[1], nowMs);
+    }
+
+    /** Drops instances that left the cluster, so the map stays the size of the cluster. */
+    private void forgetAbsent(List<InstanceView> instances) {
+        assignedWork.keySet().removeIf(id -> {
+            for (InstanceView instance : instances) {
+                if (instance.id().equals(id)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
     @Override
     public Placement place(PlacementRequest request, ClusterSnapshot cluster) {
         List<InstanceView> instances = cluster.instances();
@@ -172,13 +225,24 @@ public final class CombinedPolicy implements PlacementPolicy {
             return Candidates.answer(instances, idx, 0, cached, "none");
         }
         double[] cost = new double[size];
+        double[] work = new double[size];
+        long nowMs = cluster.nowMs();
+        boolean balancing = config.workHalfLifeSeconds() > 0;
+        if (balancing) {
+            forgetAbsent(instances);
+        }
         long totalLoad = 0;
+        double totalWork = 0;
         int maxHit = 0;
         for (int k = 0; k < n; k++) {
             InstanceView instance = instances.get(idx[k]);
             int hit = Candidates.cachedOn(cached, instance.id());
             cost[idx[k]] = cost(instance, request, hit);
             totalLoad += instance.load();
+            if (balancing) {
+                work[idx[k]] = assignedWork(instance.id(), nowMs);
+                totalWork += work[idx[k]];
+            }
             maxHit = Math.max(maxHit, hit);
         }
         Candidates.sort(idx, n, (i, j) -> {
@@ -186,25 +250,32 @@ public final class CombinedPolicy implements PlacementPolicy {
             return c != 0 ? c : Candidates.compareLoad(instances.get(i), instances.get(j));
         });
 
-        // imbalance guard: stable partition, instances over the threshold go behind the rest (so they
-        // are neither the choice nor an early fallback); the reason says "guard" when it moved the best
+        // two guards, one stable partition: instances over either threshold go behind the rest (so they
+        // are neither the choice nor an early fallback), cost order kept inside both groups
         double threshold = guardThreshold((double) totalLoad / n);
+        double workThreshold = balancing ? workGuardThreshold(totalWork / n) : Double.POSITIVE_INFINITY;
         boolean bestGuarded = instances.get(idx[0]).load() > threshold;
+        boolean bestBalanced = work[idx[0]] > workThreshold;
         int[] ranked = new int[n];
         int r = 0;
         for (int k = 0; k < n; k++) {
-            if (instances.get(idx[k]).load() <= threshold) {
+            if (instances.get(idx[k]).load() <= threshold && work[idx[k]] <= workThreshold) {
                 ranked[r++] = idx[k];
             }
         }
         for (int k = 0; k < n; k++) {
-            if (instances.get(idx[k]).load() > threshold) {
+            if (instances.get(idx[k]).load() > threshold || work[idx[k]] > workThreshold) {
                 ranked[r++] = idx[k];
             }
         }
         idx = ranked;
-        int chosenHit = Candidates.cachedOn(cached, instances.get(idx[0]).id());
-        String reason = bestGuarded ? "guard" : chosenHit > 0 && chosenHit == maxHit ? "prefix" : "load";
+        InstanceView chosen = instances.get(idx[0]);
+        int chosenHit = Candidates.cachedOn(cached, chosen.id());
+        if (balancing) {
+            assign(chosen.id(), nowMs, placedWorkSeconds(chosen, request, chosenHit));
+        }
+        String reason = bestGuarded ? "guard" : bestBalanced ? "balance"
+                : chosenHit > 0 && chosenHit == maxHit ? "prefix" : "load";
         return Candidates.answer(instances, idx, n, cached, reason);
     }
 }
