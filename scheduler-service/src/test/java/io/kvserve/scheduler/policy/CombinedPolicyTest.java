@@ -185,42 +185,59 @@ class CombinedPolicyTest {
     }
 
     @Test
-    void place_hotPrefixAtLowLoad_assignedWorkDemotesTheHolderOnTheFourthPlacement() {
+    void place_hotPrefixAtLowLoad_assignedWorkBeyondItsSharePushesTheNinthPlacementOff() {
         CombinedPolicy balancing = new CombinedPolicy(BALANCE);
         PlacementRequest request = request(8000, Map.of("a", 7500));
-        // loads stay 0 (threshold 2), so only the balance rule can move anything; each placement on a adds
-        // 0.637 s: before the 4th, a = 1.911 s > 1.25 x (1.911 / 3) + 1 = 1.796 s
-        for (int k = 0; k < 3; k++) {
+        // loads stay 0 (load threshold 2), so only the balance term moves anything. a costs 0.125 s, b and c
+        // 2.0 s; each placement on a adds 0.637 s of work, and a's excess over 1.25 x mean + 1 s is added to
+        // its cost. After 7: 4.459 s, excess 1.601 s, a = 1.726 s < 2.0. After 8: 5.096 s, threshold
+        // 1.25 x 5.096 / 3 + 1 = 3.1233 s, excess 1.9727 s, a = 2.0977 s > 2.0
+        for (int k = 0; k < 8; k++) {
             Placement placement = balancing.place(request, idle(0));
             assertThat(placement.rankedInstanceIds()).as("placement %d", k + 1).containsExactly("a", "b", "c");
             assertThat(placement.reason()).isEqualTo("prefix");
         }
-        assertThat(balancing.assignedWork("a", 0)).isCloseTo(1.911, within(1e-9));
+        assertThat(balancing.assignedWork("a", 0)).isCloseTo(5.096, within(1e-9));
 
-        Placement fourth = balancing.place(request, idle(0));
+        Placement ninth = balancing.place(request, idle(0));
 
-        assertThat(fourth.rankedInstanceIds()).containsExactly("b", "c", "a");
-        assertThat(fourth.predictedHitTokens()).isZero();
-        assertThat(fourth.reason()).isEqualTo("balance");
+        assertThat(ninth.rankedInstanceIds()).containsExactly("b", "c", "a");
+        assertThat(ninth.predictedHitTokens()).isZero();
+        assertThat(ninth.reason()).isEqualTo("balance");
         // b took the cold prefill: 8000 / 4000 + 0.512
         assertThat(balancing.assignedWork("b", 0)).isCloseTo(2.512, within(1e-9));
     }
 
     @Test
-    void place_demotedHolder_restoredAfterOneHalfLife() {
+    void place_penalisedHolder_restoredAfterOneHalfLife() {
         CombinedPolicy balancing = new CombinedPolicy(BALANCE);
         PlacementRequest request = request(8000, Map.of("a", 7500));
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 9; k++) {
             balancing.place(request, idle(0));
         }
-        // 60 s later: a = 1.911 / 2, b = 2.512 / 2, c = 0; threshold 1.25 x 0.7372 + 1 = 1.9215 s
-        assertThat(balancing.assignedWork("a", 60_000)).isCloseTo(0.9555, within(1e-9));
+        // 60 s later: a = 5.096 / 2, b = 2.512 / 2, c = 0; threshold 1.25 x 1.268 + 1 = 2.585 s, a under it
+        assertThat(balancing.assignedWork("a", 60_000)).isCloseTo(2.548, within(1e-9));
         assertThat(balancing.assignedWork("b", 60_000)).isCloseTo(1.256, within(1e-9));
 
         Placement placement = balancing.place(request, idle(60_000));
 
         assertThat(placement.rankedInstanceIds()).containsExactly("a", "b", "c");
         assertThat(placement.predictedHitTokens()).isEqualTo(7500);
+        assertThat(placement.reason()).isEqualTo("prefix");
+    }
+
+    @Test
+    void place_bigHitOnAHolderOverItsShare_stillOutbidsTheExcess() {
+        CombinedPolicy balancing = new CombinedPolicy(BALANCE);
+        for (int k = 0; k < 8; k++) {
+            balancing.place(request(8000, Map.of("a", 7500)), idle(0));
+        }
+        // a: 5.096 s assigned, excess 1.9727 s; a 16,000-token prompt with 15,500 cached: a = 0.125 + 1.9727 s
+        // against 4.0 s cold on b or c
+        Placement placement = balancing.place(request(16000, Map.of("a", 15500)), new ClusterSnapshot(List.of(
+                longContext("a"), longContext("b"), longContext("c")), 0));
+
+        assertThat(placement.rankedInstanceIds()).containsExactly("a", "b", "c");
         assertThat(placement.reason()).isEqualTo("prefix");
     }
 
@@ -241,6 +258,10 @@ class CombinedPolicyTest {
         policy.place(request(8000, Map.of("a", 7500)), idle(0));
 
         assertThat(policy.assignedWork("a", 0)).isZero();
+    }
+
+    private static InstanceView longContext(String id) {
+        return new InstanceView(id, 0, 0, 0.3, Fixtures.KV_TOKENS, 32768, 4000, false);
     }
 
     private static ClusterSnapshot idle(long nowMs) {
