@@ -63,8 +63,8 @@ import java.util.Map;
  * replicated onto as many instances as its share of the work needs, as SGLang's balance mode [3] and
  * llm-d's load-aware scorer [1] do, but decided by work rather than by queue length.
  *
- * <p>With guardFactor >= 1 the least-loaded instance is never over the load guard, so someone always
- * stays ahead of it.
+ * <p>With guardFactor >= 1 the least-loaded instance is never over the load guard, so some instance
+ * always stays ahead of the demoted ones.
  *
  * <p>Why it should beat the three above (the simulator measures this against an oracle; unit tests only
  * pin the behaviour): all terms are in one unit, seconds, so there are no weights to tune per prompt
@@ -102,8 +102,8 @@ public final class CombinedPolicy implements PlacementPolicy {
      *     --policies round-robin,least-load,prefix-only,combined --out /tmp/bal-sim
      * </pre>
      * (hit rate 0.966 / 0.974 against the oracle's 0.974 / 0.979, the best TTFT p99 of the four
-     * policies at 4 and 16 instances, TTFT p99 5.40 s / 3.74 s, busy-time max/mean 1.16 / 1.19, down from 1.70 / 2.71 with the load
-     * guard alone). The same command with {@code --workload few-shot} and {@code multi-turn} keeps the
+     * policies at 4 and 16 instances, TTFT p99 5.40 s / 3.74 s, busy-time max/mean 1.16 / 1.19, down
+     * from 1.70 / 2.71 with the load guard alone). The same command with {@code --workload few-shot} and {@code multi-turn} keeps the
      * best TTFT p99 and brings their imbalance to <= 1.17, at a cost in hit rate where prefixes must
      * be replicated: few-shot on 4 instances 0.656 -> 0.582 (oracle 0.873), multi-turn 0.835 -> 0.804.
      *
@@ -214,7 +214,7 @@ public final class CombinedPolicy implements PlacementPolicy {
         return config.guardFactor() * meanLoad + config.guardSlack();
     }
 
-    /** The decayed assigned work (seconds) above which an instance is demoted, given the eligible mean. */
+    /** The decayed assigned work (seconds) beyond which the excess is added to an instance's cost, given the eligible mean. */
     public double workGuardThreshold(double meanWorkSeconds) {
         return config.workGuardFactor() * meanWorkSeconds + config.workGuardSlackSeconds();
     }
