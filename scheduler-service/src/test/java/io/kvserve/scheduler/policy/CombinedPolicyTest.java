@@ -10,13 +10,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Defaults: 0.2 s per request in the engine, 4000 prefill tokens/s, guard 1.5 x mean + 2. */
+/**
+ * Mechanics with explicit configs, so tuning {@link CombinedPolicy.Config#DEFAULTS} in the simulator
+ * breaks nothing here. {@code MECHANICS}: 0.2 s per request in the engine, 4000 prefill tokens/s, KV knee
+ * 0.8 / 2 s, preemption 5 s, load guard 1.5 x mean + 2, balance rule off (half-life 0). {@code BALANCE}:
+ * the same plus assigned work with a 60 s half-life, 4 ms per decoded token, work guard 1.25 x mean + 1 s.
+ */
 class CombinedPolicyTest {
 
-    private final CombinedPolicy policy = new CombinedPolicy();
+    static final CombinedPolicy.Config MECHANICS = new CombinedPolicy.Config(0.2, 4000, 0.8, 2.0, 5.0, 1.5, 2,
+            0, 0.004, 1.25, 1);
+    static final CombinedPolicy.Config BALANCE = new CombinedPolicy.Config(0.2, 4000, 0.8, 2.0, 5.0, 1.5, 2,
+            60, 0.004, 1.25, 1);
+
+    private final CombinedPolicy policy = new CombinedPolicy(MECHANICS);
 
     @Test
     void cost_defaults_queueingPlusUncachedPrefill() {
@@ -160,9 +171,101 @@ class CombinedPolicyTest {
 
     @Test
     void config_guardFactorBelowOne_rejectedWithTheFix() {
-        assertThatThrownBy(() -> new CombinedPolicy.Config(0.2, 4000, 0.8, 2.0, 5.0, 0.5, 2))
+        assertThatThrownBy(() -> new CombinedPolicy.Config(0.2, 4000, 0.8, 2.0, 5.0, 0.5, 2, 0, 0.004, 1.25, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("guardFactor")
                 .hasMessageContaining("0.5");
+    }
+
+    @Test
+    void placedWorkSeconds_uncachedPrefillPlusDecodeOfMaxTokens() {
+        // (8000 - 7500) / 4000 tokens/s + 128 tokens x 4 ms
+        assertThat(new CombinedPolicy(BALANCE).placedWorkSeconds(instance("a", 0, 0, 0.3),
+                request(8000, Map.of("a", 7500)), 7500)).isCloseTo(0.637, within(1e-9));
+    }
+
+    @Test
+    void place_hotPrefixAtLowLoad_assignedWorkBeyondItsSharePushesTheNinthPlacementOff() {
+        CombinedPolicy balancing = new CombinedPolicy(BALANCE);
+        PlacementRequest request = request(8000, Map.of("a", 7500));
+        // loads stay 0 (load threshold 2), so only the balance term moves anything. a costs 0.125 s, b and c
+        // 2.0 s; each placement on a adds 0.637 s of work, and a's excess over 1.25 x mean + 1 s is added to
+        // its cost. After 7: 4.459 s, excess 1.601 s, a = 1.726 s < 2.0. After 8: 5.096 s, threshold
+        // 1.25 x 5.096 / 3 + 1 = 3.1233 s, excess 1.9727 s, a = 2.0977 s > 2.0
+        for (int k = 0; k < 8; k++) {
+            Placement placement = balancing.place(request, idle(0));
+            assertThat(placement.rankedInstanceIds()).as("placement %d", k + 1).containsExactly("a", "b", "c");
+            assertThat(placement.reason()).isEqualTo("prefix");
+        }
+        assertThat(balancing.assignedWork("a", 0)).isCloseTo(5.096, within(1e-9));
+
+        Placement ninth = balancing.place(request, idle(0));
+
+        assertThat(ninth.rankedInstanceIds()).containsExactly("b", "c", "a");
+        assertThat(ninth.predictedHitTokens()).isZero();
+        assertThat(ninth.reason()).isEqualTo("balance");
+        // b took the cold prefill: 8000 / 4000 + 0.512
+        assertThat(balancing.assignedWork("b", 0)).isCloseTo(2.512, within(1e-9));
+    }
+
+    @Test
+    void place_penalisedHolder_restoredAfterOneHalfLife() {
+        CombinedPolicy balancing = new CombinedPolicy(BALANCE);
+        PlacementRequest request = request(8000, Map.of("a", 7500));
+        for (int k = 0; k < 9; k++) {
+            balancing.place(request, idle(0));
+        }
+        // 60 s later: a = 5.096 / 2, b = 2.512 / 2, c = 0; threshold 1.25 x 1.268 + 1 = 2.585 s, a under it
+        assertThat(balancing.assignedWork("a", 60_000)).isCloseTo(2.548, within(1e-9));
+        assertThat(balancing.assignedWork("b", 60_000)).isCloseTo(1.256, within(1e-9));
+
+        Placement placement = balancing.place(request, idle(60_000));
+
+        assertThat(placement.rankedInstanceIds()).containsExactly("a", "b", "c");
+        assertThat(placement.predictedHitTokens()).isEqualTo(7500);
+        assertThat(placement.reason()).isEqualTo("prefix");
+    }
+
+    @Test
+    void place_bigHitOnAHolderOverItsShare_stillOutbidsTheExcess() {
+        CombinedPolicy balancing = new CombinedPolicy(BALANCE);
+        for (int k = 0; k < 8; k++) {
+            balancing.place(request(8000, Map.of("a", 7500)), idle(0));
+        }
+        // a: 5.096 s assigned, excess 1.9727 s; a 16,000-token prompt with 15,500 cached: a = 0.125 + 1.9727 s
+        // against 4.0 s cold on b or c
+        Placement placement = balancing.place(request(16000, Map.of("a", 15500)), new ClusterSnapshot(List.of(
+                longContext("a"), longContext("b"), longContext("c")), 0));
+
+        assertThat(placement.rankedInstanceIds()).containsExactly("a", "b", "c");
+        assertThat(placement.reason()).isEqualTo("prefix");
+    }
+
+    @Test
+    void place_instanceLeavesTheCluster_itsAssignedWorkIsForgotten() {
+        CombinedPolicy balancing = new CombinedPolicy(BALANCE);
+        PlacementRequest request = request(8000, Map.of("a", 7500));
+        balancing.place(request, idle(0));
+
+        balancing.place(request, new ClusterSnapshot(List.of(instance("b", 0, 0, 0.3)), 0));
+
+        assertThat(balancing.assignedWork("a", 0)).isZero();
+        assertThat(balancing.assignedWork("b", 0)).isCloseTo(2.512, within(1e-9));
+    }
+
+    @Test
+    void place_balanceRuleOff_assignedWorkNotKept() {
+        policy.place(request(8000, Map.of("a", 7500)), idle(0));
+
+        assertThat(policy.assignedWork("a", 0)).isZero();
+    }
+
+    private static InstanceView longContext(String id) {
+        return new InstanceView(id, 0, 0, 0.3, Fixtures.KV_TOKENS, 32768, 4000, false);
+    }
+
+    private static ClusterSnapshot idle(long nowMs) {
+        return new ClusterSnapshot(List.of(instance("a", 0, 0, 0.3), instance("b", 0, 0, 0.3), instance("c", 0, 0, 0.3)),
+                nowMs);
     }
 }
