@@ -92,6 +92,13 @@ public final class PlacementBenchmark {
                 redis.sync().xadd(stream, new KvEventEntry(id, "e1", 1, model, now, List.of(new KvStreamEvent.Reset(),
                         new KvStreamEvent.Stored(chain.subList(0, Math.max(1, numHeld)), Optional.empty(), 16))).toFields());
             }
+            // the instances heart-beat (their reported load stays as registered), as live ones do
+            var heartbeats = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            heartbeats.scheduleWithFixedDelay(() -> {
+                for (String id : ids) {
+                    redis.async().hset(RedisKeys.instance(id), "heartbeat_at_ms", Long.toString(System.currentTimeMillis()));
+                }
+            }, 200, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
             ConfigurableApplicationContext kvshare = KvshareApplication.create().run("--server.port=0",
                     "--kvshare.redis-url=" + redisUrl, "--kvshare.key-prefix=" + prefix, "--kvshare.kv-event-stream=" + stream,
                     "--kvshare.consumer-group=bench-" + run, "--logging.level.root=WARN");
@@ -127,7 +134,17 @@ public final class PlacementBenchmark {
                 System.out.printf("latency (HTTP round trip, one client): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                         micros[numRequests / 2] / 1000.0, micros[numRequests * 9 / 10] / 1000.0,
                         micros[numRequests * 99 / 100] / 1000.0, micros[numRequests - 1] / 1000.0);
+                // where the time goes: the services' own timers (means over warm-up and measured calls)
+                var placement = scheduler.getBean(io.micrometer.core.instrument.MeterRegistry.class)
+                        .find("kvserve_scheduler_placement_latency").timer();
+                var query = kvshare.getBean(io.micrometer.core.instrument.MeterRegistry.class)
+                        .find("kvshare_query_latency").timer();
+                System.out.printf("inside the services (mean): scheduler parse..answer %.2f ms, of which kvshare's "
+                        + "hash + index query %.2f ms%n",
+                        placement.mean(java.util.concurrent.TimeUnit.MILLISECONDS),
+                        query.mean(java.util.concurrent.TimeUnit.MILLISECONDS));
             } finally {
+                heartbeats.shutdownNow();
                 scheduler.close();
                 kvshare.close();
                 for (String id : ids) {
