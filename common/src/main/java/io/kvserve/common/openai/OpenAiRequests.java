@@ -73,6 +73,7 @@ public final class OpenAiRequests {
             "best_of"));
     private static final Set<String> GENERATE_FIELDS = Set.of("api", "request", "prompt_token_ids", "tenant_id",
             "cache_salt", "num_published_blocks", "request_id");
+    private static final Set<String> PLACE_FIELDS = Set.of("api", "request", "tenant_id");
     private static final Set<String> MESSAGE_FIELDS = Set.of("role", "content", "name", "tool_call_id");
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
     private static final Pattern TOKEN_ID_KEY = Pattern.compile("0|[1-9][0-9]{0,9}");
@@ -103,6 +104,46 @@ public final class OpenAiRequests {
     public static GenerateRequest parseGenerate(byte[] body, Limits limits) {
         JsonFields envelope = new JsonFields(JsonBody.parseObject(body), "");
         envelope.rejectUnknown(GENERATE_FIELDS);
+        Wrapped wrapped = wrapped(envelope, limits);
+        if (envelope.get("prompt_token_ids") == null) {
+            throw envelope.invalid("prompt_token_ids",
+                    "'prompt_token_ids' is required: a non-empty array of token ids");
+        }
+        int[] promptTokenIds = tokenIds(envelope.optionalArray("prompt_token_ids"),
+                envelope.param("prompt_token_ids"), limits.maxPromptTokenIds(), false);
+
+        String tenantId = tenantId(envelope);
+        byte[] cacheSalt = cacheSalt(envelope);
+        Integer numPublishedBlocks = envelope.optionalInt("num_published_blocks", 0, Integer.MAX_VALUE);
+        String requestId = envelope.optionalString("request_id");
+        if (requestId != null
+                && (requestId.length() > MAX_REQUEST_ID_CHARS || !REQUEST_ID.matcher(requestId).matches())) {
+            throw envelope.mustBe("request_id", "1.." + MAX_REQUEST_ID_CHARS
+                    + " characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'", envelope.get("request_id"));
+        }
+        return new GenerateRequest(wrapped.api(), wrapped.chat(), wrapped.completion(), promptTokenIds, tenantId, cacheSalt,
+                numPublishedBlocks == null ? 0 : numPublishedBlocks, requestId);
+    }
+
+    /**
+     * The scheduler's {@code POST /v1/place}: {@code {"api", "tenant_id", "request"}}, the envelope
+     * of {@link #parseGenerate} before the scheduler has tokenized the prompt and looked up the salt.
+     * Refusals inside {@code request} name the parameter under {@code request.} as there.
+     *
+     * @throws OpenAiException 400 naming the parameter at fault
+     */
+    public static PlaceRequest parsePlace(byte[] body, Limits limits) {
+        JsonFields envelope = new JsonFields(JsonBody.parseObject(body), "");
+        envelope.rejectUnknown(PLACE_FIELDS);
+        Wrapped wrapped = wrapped(envelope, limits);
+        return new PlaceRequest(wrapped.api(), wrapped.chat(), wrapped.completion(), tenantId(envelope));
+    }
+
+    /** The {@code api} and {@code request} of an envelope, the request checked as the public endpoint checks it. */
+    private record Wrapped(Api api, ChatCompletionRequest chat, CompletionRequest completion) {
+    }
+
+    private static Wrapped wrapped(JsonFields envelope, Limits limits) {
         String apiName = envelope.requiredNonEmptyString("api");
         Api api = switch (apiName) {
             case "chat.completions" -> Api.CHAT;
@@ -113,31 +154,17 @@ public final class OpenAiRequests {
             throw envelope.invalid("request", "'request' is required: the tenant's " + apiName + " request body");
         }
         JsonFields request = new JsonFields(envelope.optionalObject("request"), envelope.param("request"));
-        ChatCompletionRequest chat = api == Api.CHAT ? chat(request, limits) : null;
-        CompletionRequest completion = api == Api.COMPLETIONS ? completion(request, limits) : null;
+        return new Wrapped(api, api == Api.CHAT ? chat(request, limits) : null,
+                api == Api.COMPLETIONS ? completion(request, limits) : null);
+    }
 
-        if (envelope.get("prompt_token_ids") == null) {
-            throw envelope.invalid("prompt_token_ids",
-                    "'prompt_token_ids' is required: a non-empty array of token ids");
-        }
-        int[] promptTokenIds = tokenIds(envelope.optionalArray("prompt_token_ids"),
-                envelope.param("prompt_token_ids"), limits.maxPromptTokenIds(), false);
-
+    private static String tenantId(JsonFields envelope) {
         String tenantId = envelope.requiredNonEmptyString("tenant_id");
         if (tenantId.length() > MAX_TENANT_ID_CHARS) {
             throw envelope.mustBe("tenant_id", "a string of at most " + MAX_TENANT_ID_CHARS + " characters",
                     envelope.get("tenant_id"));
         }
-        byte[] cacheSalt = cacheSalt(envelope);
-        Integer numPublishedBlocks = envelope.optionalInt("num_published_blocks", 0, Integer.MAX_VALUE);
-        String requestId = envelope.optionalString("request_id");
-        if (requestId != null
-                && (requestId.length() > MAX_REQUEST_ID_CHARS || !REQUEST_ID.matcher(requestId).matches())) {
-            throw envelope.mustBe("request_id", "1.." + MAX_REQUEST_ID_CHARS
-                    + " characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'", envelope.get("request_id"));
-        }
-        return new GenerateRequest(api, chat, completion, promptTokenIds, tenantId, cacheSalt,
-                numPublishedBlocks == null ? 0 : numPublishedBlocks, requestId);
+        return tenantId;
     }
 
     private static ChatCompletionRequest chat(JsonFields f, Limits limits) {

@@ -1,5 +1,6 @@
 package io.kvserve.common.tokenizer;
 
+import io.kvserve.common.chat.ChatTemplate;
 import java.util.Optional;
 
 /**
@@ -12,6 +13,11 @@ public record LoadedTokenizer(Tokenizer tokenizer, Optional<String> chatTemplate
     /** The BOS token's text for templates ({@code bos_token}), or "" when the model has none. */
     public String bosToken() {
         return tokenizer.bosId().isPresent() ? tokenizer.tokenText(tokenizer.bosId().getAsInt()) : "";
+    }
+
+    /** The chat template compiled with this model's BOS and EOS texts, if the files carry one. */
+    public Optional<ChatTemplate> compiledChatTemplate() {
+        return chatTemplate.map(source -> new ChatTemplate(source, bosToken(), eosToken()));
     }
 
     /** The EOS token's text for templates ({@code eos_token}), or "" when the model has none. */

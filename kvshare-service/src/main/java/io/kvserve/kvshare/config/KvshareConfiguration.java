@@ -4,16 +4,14 @@ import io.kvserve.kvshare.api.HitService;
 import io.kvserve.kvshare.api.KvshareHandler;
 import io.kvserve.kvshare.index.KvIndex;
 import io.kvserve.kvshare.ingest.EventConsumer;
+import io.kvserve.kvshare.ingest.FailFastRedis;
 import io.kvserve.kvshare.ingest.InstanceRegistry;
 import io.kvserve.kvshare.ingest.RedisHealthIndicator;
 import io.kvserve.kvshare.tenant.ChainHasher;
 import io.kvserve.kvshare.tenant.PublishedPrefixes;
 import io.kvserve.kvshare.tenant.TenantSalts;
 import io.kvserve.kvshare.tenant.TenantStats;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -26,13 +24,7 @@ class KvshareConfiguration {
 
     @Bean(destroyMethod = "shutdown")
     RedisClient redisClient(KvshareProperties properties) {
-        RedisClient client = RedisClient.create(RedisURI.create(properties.redisUrl()));
-        // commands fail fast while Redis is away instead of queueing (queries must answer "unknown" quickly)
-        client.setOptions(ClientOptions.builder()
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2)))
-                .build());
-        return client;
+        return FailFastRedis.client(properties.redisUrl(), Duration.ofSeconds(2));
     }
 
     @Bean(destroyMethod = "close")

@@ -263,7 +263,8 @@ public final class EventConsumer implements SmartLifecycle {
     private void dropDeadInstances(RedisCommands<String, String> redis, long now) {
         Set<String> live = registry.liveIds();
         long graceMs = properties.deadInstanceGrace().toMillis();
-        for (String id : index.indexedInstances()) {
+        Set<String> indexed = index.indexedInstances();
+        for (String id : indexed) {
             if (live.contains(id)) {
                 notLiveSinceMs.remove(id);
                 continue;
@@ -276,7 +277,7 @@ public final class EventConsumer implements SmartLifecycle {
                 LOG.info("instance {} left the registry: dropped its {} indexed blocks", id, numDropped);
             }
         }
-        notLiveSinceMs.keySet().retainAll(index.indexedInstances());
+        notLiveSinceMs.keySet().retainAll(indexed);
     }
 
     private long readLag(RedisCommands<String, String> redis) {

@@ -30,8 +30,7 @@ public final class ModelCatalog implements AutoCloseable {
             try {
                 ModelFile file = ModelFile.open(path);
                 LoadedTokenizer tokenizer = file.tokenizer();
-                Optional<ChatTemplate> template = tokenizer.chatTemplate()
-                        .map(source -> new ChatTemplate(source, tokenizer.bosToken(), tokenizer.eosToken()));
+                Optional<ChatTemplate> template = tokenizer.compiledChatTemplate();
                 files.put(name, file);
                 models.put(name, new Model(name, tokenizer.tokenizer(), template, file.config().contextLength()));
             } catch (IOException e) {

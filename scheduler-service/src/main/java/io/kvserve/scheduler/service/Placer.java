@@ -1,15 +1,11 @@
 package io.kvserve.scheduler.service;
 
-import io.kvserve.common.chat.ChatTemplateException;
 import io.kvserve.common.events.InstanceRegistration;
 import io.kvserve.common.events.InstanceStatus;
-import io.kvserve.common.openai.ChatCompletionRequest;
-import io.kvserve.common.openai.CompletionRequest;
-import io.kvserve.common.openai.GenerationParams;
 import io.kvserve.common.openai.OpenAiException;
-import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.OpenAiRequests;
-import io.kvserve.common.tokenizer.Tokenizer;
+import io.kvserve.common.openai.PlaceRequest;
+import io.kvserve.common.openai.PromptIds;
 import io.kvserve.kvshare.tenant.TenantSalts;
 import io.kvserve.scheduler.policy.AdmissionQueue;
 import io.kvserve.scheduler.policy.ClusterSnapshot;
@@ -41,14 +37,12 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Places one request:
  * <pre>
- *   envelope {api, tenant_id, request} -&gt; OpenAiRequests (the public endpoint's checks, 400)
- *   -&gt; model known? (404) -&gt; [bounded-elastic] chat template + tokenize (the engine's code)
+ *   envelope {api, tenant_id, request} -&gt; OpenAiRequests.parsePlace (the public endpoint's checks, 400)
+ *   -&gt; model known? (404) -&gt; [bounded-elastic] PromptIds: chat template + tokenize (the instance's code)
  *   -&gt; live instances of the model (503 none) -&gt; context check (400)
  *   -&gt; kvshare hits for the token ids (timeout: unknown, place by load) and the tenant's salt
  *   -&gt; snapshot (registry load + placements made since each instance's last heartbeat)
@@ -136,77 +130,20 @@ public final class Placer implements SmartLifecycle {
         return policy.name();
     }
 
-    /** A parsed envelope. */
-    private record Call(String tenant, String model, GenerationParams params, Object request) {
-    }
-
     public Mono<PlacementAnswer> place(byte[] body) {
         long start = System.nanoTime();
-        return Mono.fromCallable(() -> parse(body))
+        return Mono.fromCallable(() -> OpenAiRequests.parsePlace(body, OpenAiRequests.Limits.DEFAULT))
                 .flatMap(call -> Mono.fromCallable(() -> tokenize(call)).subscribeOn(Schedulers.boundedElastic())
                         .flatMap(promptIds -> placeTokens(call, promptIds)))
                 .doOnNext(answer -> latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
     }
 
-    private Call parse(byte[] body) {
-        JsonNode envelope;
-        try {
-            envelope = OpenAiJson.MAPPER.readTree(body);
-        } catch (JacksonException e) {
-            throw OpenAiException.invalidRequest(null, "the body is not valid JSON: " + e.getOriginalMessage());
-        }
-        if (envelope == null || !envelope.isObject()) {
-            throw OpenAiException.invalidRequest(null, "the body must be {\"api\", \"tenant_id\", \"request\"}");
-        }
-        String api = envelope.path("api").asString("");
-        String tenant = envelope.path("tenant_id").asString("");
-        JsonNode request = envelope.get("request");
-        if (tenant.isBlank()) {
-            throw OpenAiException.invalidRequest("tenant_id", "'tenant_id' must be a non-empty string");
-        }
-        if (request == null || !request.isObject()) {
-            throw OpenAiException.invalidRequest("request", "'request' must be the tenant's OpenAI request object");
-        }
-        byte[] requestBytes = OpenAiJson.MAPPER.writeValueAsBytes(request);
-        return switch (api) {
-            case "chat.completions" -> {
-                ChatCompletionRequest chat = OpenAiRequests.parseChat(requestBytes, OpenAiRequests.Limits.DEFAULT);
-                yield new Call(tenant, chat.model(), chat.params(), chat);
-            }
-            case "completions" -> {
-                CompletionRequest completion = OpenAiRequests.parseCompletion(requestBytes, OpenAiRequests.Limits.DEFAULT);
-                yield new Call(tenant, completion.model(), completion.params(), completion);
-            }
-            default -> throw OpenAiException.invalidRequest("api", "'api' must be \"chat.completions\" or "
-                    + "\"completions\", got " + (api.isEmpty() ? "nothing" : "\"" + api + "\""));
-        };
-    }
-
-    private int[] tokenize(Call call) {
+    private int[] tokenize(PlaceRequest call) {
         ModelCatalog.Model model = catalog.model(call.model())
                 .orElseThrow(() -> OpenAiException.modelNotFound(call.model(), String.join(", ", catalog.names())));
-        int[] ids = switch (call.request()) {
-            case ChatCompletionRequest chat -> {
-                if (model.chatTemplate().isEmpty()) {
-                    throw OpenAiException.invalidRequest("messages", "the model " + model.name()
-                            + " has no chat template; use completions with a prompt");
-                }
-                String rendered;
-                try {
-                    rendered = model.chatTemplate().get().render(chat.messages(), chat.addGenerationPrompt(),
-                            chat.chatTemplateKwargs());
-                } catch (ChatTemplateException e) {
-                    throw OpenAiException.invalidRequest("messages", "the chat template rejected the messages: "
-                            + e.getMessage());
-                }
-                yield model.tokenizer().encode(rendered, Tokenizer.EncodeOptions.RENDERED_CHAT);
-            }
-            case CompletionRequest completion -> switch (completion.prompt()) {
-                case CompletionRequest.Prompt.Text text -> model.tokenizer().encode(text.text(),
-                        Tokenizer.EncodeOptions.PROMPT);
-                case CompletionRequest.Prompt.TokenIds tokenIds -> tokenIds.ids();
-            };
-            default -> throw new IllegalStateException("unexpected request " + call.request().getClass());
+        int[] ids = switch (call.api()) {
+            case CHAT -> PromptIds.of(call.chat(), model.chatTemplate(), model.tokenizer());
+            case COMPLETIONS -> PromptIds.of(call.completion(), model.tokenizer());
         };
         if (ids.length == 0) {
             throw OpenAiException.invalidRequest("prompt", "the prompt is empty after tokenization");
@@ -214,7 +151,7 @@ public final class Placer implements SmartLifecycle {
         return ids;
     }
 
-    private Mono<PlacementAnswer> placeTokens(Call call, int[] promptIds) {
+    private Mono<PlacementAnswer> placeTokens(PlaceRequest call, int[] promptIds) {
         List<InstanceRegistration> live = liveInstances(call.model());
         if (live.isEmpty()) {
             return Mono.error(OpenAiException.unavailable("no live instance serves the model '" + call.model()
@@ -229,14 +166,14 @@ public final class Placer implements SmartLifecycle {
                             + "prompt has " + promptIds.length + (call.params().maxTokens() == null ? ""
                             : " and max_tokens is " + maxTokens), "context_length_exceeded"));
         }
-        Mono<Optional<KvshareClient.Hits>> hits = kvshare.hits(call.model(), call.tenant(), promptIds);
-        Mono<Salt> salt = Mono.fromCallable(() -> tenantSalt(call.tenant())).subscribeOn(Schedulers.boundedElastic());
+        Mono<Optional<KvshareClient.Hits>> hits = kvshare.hits(call.model(), call.tenantId(), promptIds);
+        Mono<Salt> salt = Mono.fromCallable(() -> tenantSalt(call.tenantId())).subscribeOn(Schedulers.boundedElastic());
         return Mono.zip(hits, salt).flatMap(both -> decideOrQueue(new Pending(call, promptIds, maxTokens, both.getT1(),
                 both.getT2(), new CompletableFuture<>())));
     }
 
     /** A request waiting for a placement: everything needed to decide later, and its answer. */
-    private record Pending(Call call, int[] promptIds, int maxTokens, Optional<KvshareClient.Hits> hits, Salt salt,
+    private record Pending(PlaceRequest call, int[] promptIds, int maxTokens, Optional<KvshareClient.Hits> hits, Salt salt,
                            CompletableFuture<PlacementAnswer> answer) {
     }
 
@@ -257,7 +194,7 @@ public final class Placer implements SmartLifecycle {
                 .max().orElse(0)).orElse(0);
         boolean accepted;
         synchronized (queue) {
-            accepted = queue.offer(new QueuedRequest<>(pending.call().tenant(), System.currentTimeMillis(),
+            accepted = queue.offer(new QueuedRequest<>(pending.call().tenantId(), System.currentTimeMillis(),
                     (double) best / pending.promptIds().length, pending.promptIds().length - best, pending));
         }
         if (!accepted) {
@@ -336,7 +273,7 @@ public final class Placer implements SmartLifecycle {
     }
 
     private static PlacementRequest request(Pending pending) {
-        return new PlacementRequest(pending.call().tenant(), pending.promptIds().length, pending.maxTokens(),
+        return new PlacementRequest(pending.call().tenantId(), pending.promptIds().length, pending.maxTokens(),
                 pending.hits().map(KvshareClient.Hits::cachedTokensByInstance));
     }
 
@@ -359,7 +296,7 @@ public final class Placer implements SmartLifecycle {
 
     private PlacementAnswer decide(Pending pending, List<InstanceRegistration> live, ClusterSnapshot snapshot,
                                    PlacementRequest request) {
-        Call call = pending.call();
+        PlaceRequest call = pending.call();
         Optional<KvshareClient.Hits> hits = pending.hits();
         Salt salt = pending.salt();
         int[] promptIds = pending.promptIds();
@@ -378,7 +315,7 @@ public final class Placer implements SmartLifecycle {
         placedSinceHeartbeat.merge(ranked.getFirst().id(), 1, Integer::sum);
         Counter.builder("kvserve_scheduler_placements_total").tag("policy", policy.name())
                 .tag("reason", placement.reason()).register(meters).increment();
-        Counter.builder("kvserve_scheduler_predicted_hit_tokens_total").tag("tenant", call.tenant())
+        Counter.builder("kvserve_scheduler_predicted_hit_tokens_total").tag("tenant", call.tenantId())
                 .register(meters).increment(placement.predictedHitTokens());
         return new PlacementAnswer(UUID.randomUUID().toString(), call.model(), ranked.getFirst(),
                 ranked.subList(1, ranked.size()), promptIds, hits.map(KvshareClient.Hits::numPublishedBlocks).orElse(0),

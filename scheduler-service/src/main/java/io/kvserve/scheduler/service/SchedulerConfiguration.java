@@ -2,10 +2,8 @@ package io.kvserve.scheduler.service;
 
 import io.kvserve.kvshare.ingest.InstanceRegistry;
 import io.kvserve.kvshare.tenant.TenantSalts;
-import io.lettuce.core.ClientOptions;
+import io.kvserve.kvshare.ingest.FailFastRedis;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -23,12 +21,7 @@ class SchedulerConfiguration {
 
     @Bean(destroyMethod = "shutdown")
     RedisClient redisClient(SchedulerProperties properties) {
-        RedisClient client = RedisClient.create(RedisURI.create(properties.redisUrl()));
-        client.setOptions(ClientOptions.builder()
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(1)))
-                .build());
-        return client;
+        return FailFastRedis.client(properties.redisUrl(), Duration.ofSeconds(1));
     }
 
     @Bean(destroyMethod = "close")

@@ -1,6 +1,5 @@
 package io.kvserve.inference.api;
 
-import io.kvserve.common.chat.ChatTemplateException;
 import io.kvserve.common.openai.ChatCompletionRequest;
 import io.kvserve.common.openai.CompletionRequest;
 import io.kvserve.common.openai.GenerateRequest.Api;
@@ -11,7 +10,7 @@ import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.OpenAiRequests;
-import io.kvserve.common.tokenizer.Tokenizer;
+import io.kvserve.common.openai.PromptIds;
 import io.kvserve.engine.EngineRequest;
 import io.kvserve.engine.RequestOutput;
 import io.kvserve.engine.sample.SamplingParams;
@@ -163,40 +162,19 @@ public final class OpenAiHandler {
     }
 
     private PreparedCall chatCall(ServedModel model, ChatCompletionRequest chat) {
-        if (model.chatTemplate().isEmpty()) {
-            throw OpenAiException.invalidRequest("messages", "the model " + model.info().name()
-                    + " has no chat template; use /v1/completions with a prompt");
-        }
-        String rendered;
-        try {
-            rendered = model.chatTemplate().get().render(chat.messages(), chat.addGenerationPrompt(),
-                    chat.chatTemplateKwargs());
-        } catch (ChatTemplateException e) {
-            throw OpenAiException.invalidRequest("messages", "the chat template rejected the messages: " + e.getMessage());
-        }
-        int[] promptIds = model.tokenizer().encode(rendered, Tokenizer.EncodeOptions.RENDERED_CHAT);
+        int[] promptIds = PromptIds.of(chat, model.chatTemplate(), model.tokenizer());
         checkContext(model, "messages", promptIds.length, chat.params());
         return new PreparedCall(Api.CHAT, "chatcmpl-" + newId(), chat.params(), chat.stream(), chat.includeUsage(),
                 promptIds, "", null, null, 0);
     }
 
     private PreparedCall completionCall(ServedModel model, CompletionRequest completion) {
-        int[] promptIds;
-        String promptText;
-        switch (completion.prompt()) {
-            case CompletionRequest.Prompt.Text text -> {
-                promptIds = model.tokenizer().encode(text.text(), Tokenizer.EncodeOptions.PROMPT);
-                promptText = text.text();
-            }
-            case CompletionRequest.Prompt.TokenIds ids -> {
-                promptIds = ids.ids();
-                promptText = null;
-            }
-        }
+        int[] promptIds = PromptIds.of(completion, model.tokenizer());
         checkContext(model, "prompt", promptIds.length, completion.params());
         String echo = "";
         if (completion.echo()) {
-            echo = promptText != null ? promptText : decode(model, promptIds, "prompt");
+            echo = completion.prompt() instanceof CompletionRequest.Prompt.Text text ? text.text()
+                    : decode(model, promptIds, "prompt");
         }
         return new PreparedCall(Api.COMPLETIONS, "cmpl-" + newId(), completion.params(), completion.stream(),
                 completion.includeUsage(), promptIds, echo, null, null, 0);

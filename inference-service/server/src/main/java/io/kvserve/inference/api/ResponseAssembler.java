@@ -30,6 +30,7 @@ import reactor.core.publisher.Mono;
 final class ResponseAssembler {
 
     static final byte[] DONE_FRAME = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DATA_PREFIX = "data: ".getBytes(StandardCharsets.US_ASCII);
 
     private final PreparedCall call;
     private final String model;
@@ -45,9 +46,9 @@ final class ResponseAssembler {
 
     static byte[] frame(Object value) {
         byte[] json = OpenAiJson.MAPPER.writeValueAsBytes(value);
-        byte[] frame = new byte[json.length + 8];
-        System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, frame, 0, 6);
-        System.arraycopy(json, 0, frame, 6, json.length);
+        byte[] frame = new byte[DATA_PREFIX.length + json.length + 2];
+        System.arraycopy(DATA_PREFIX, 0, frame, 0, DATA_PREFIX.length);
+        System.arraycopy(json, 0, frame, DATA_PREFIX.length, json.length);
         frame[frame.length - 2] = '\n';
         frame[frame.length - 1] = '\n';
         return frame;

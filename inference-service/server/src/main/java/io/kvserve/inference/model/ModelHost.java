@@ -126,8 +126,7 @@ public final class ModelHost implements SmartLifecycle {
             modelFile = ModelFile.open(properties.model());
             weights = LlamaWeights.load(modelFile);
             LoadedTokenizer tokenizer = modelFile.tokenizer();
-            Optional<ChatTemplate> template = tokenizer.chatTemplate()
-                    .map(source -> new ChatTemplate(source, tokenizer.bosToken(), tokenizer.eosToken()));
+            Optional<ChatTemplate> template = tokenizer.compiledChatTemplate();
             ops = new VectorTensorOps(properties.numThreads());
             EngineConfig config = properties.engineConfig();
             LlmEngine engine = new LlmEngine(weights, tokenizer.tokenizer(), ops, config,
