@@ -1,5 +1,6 @@
 package io.kvserve.scheduler.service;
 
+import io.kvserve.common.openai.PlacementAnswer;
 import io.kvserve.common.events.InstanceRegistration;
 import io.kvserve.common.events.InstanceStatus;
 import io.kvserve.common.openai.OpenAiException;

@@ -58,8 +58,8 @@ class SchedulerConfiguration {
     }
 
     @Bean
-    RouterFunction<ServerResponse> schedulerRoutes(Placer placer) {
-        return new SchedulerHandler(placer).routes();
+    RouterFunction<ServerResponse> schedulerRoutes(Placer placer, ModelCatalog catalog) {
+        return new SchedulerHandler(placer, catalog).routes();
     }
 
     /** {@code placement} in /actuator/health: UP, with what the scheduler can use right now. */

@@ -1,8 +1,10 @@
 package io.kvserve.scheduler.service;
 
+import io.kvserve.common.openai.ModelList;
 import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiJson;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBufferLimitException;
@@ -17,23 +19,39 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 
-/** The scheduler's API: {@code POST /v1/place} (the gateway's call) and {@code POST /v1/outcomes}. */
+/**
+ * The scheduler's API: {@code POST /v1/place} (the gateway's call), {@code POST /v1/outcomes} and
+ * {@code GET /v1/models} (the models it can place, so the gateway can refuse unknown ones itself).
+ */
 public final class SchedulerHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(SchedulerHandler.class);
     private static final int MAX_BODY_BYTES = 8 << 20;
 
     private final Placer placer;
+    private final ModelCatalog catalog;
+    private final long startedAtEpochSeconds = System.currentTimeMillis() / 1000;
 
-    public SchedulerHandler(Placer placer) {
+    public SchedulerHandler(Placer placer, ModelCatalog catalog) {
         this.placer = placer;
+        this.catalog = catalog;
     }
 
     public RouterFunction<ServerResponse> routes() {
         return RouterFunctions.route()
                 .POST("/v1/place", this::place)
                 .POST("/v1/outcomes", this::outcome)
+                .GET("/v1/models", this::models)
                 .build();
+    }
+
+    Mono<ServerResponse> models(ServerRequest request) {
+        List<ModelList.Model> models = catalog.names().stream().sorted()
+                .map(name -> new ModelList.Model(name, startedAtEpochSeconds, "kvserve",
+                        catalog.model(name).orElseThrow().contextLength()))
+                .toList();
+        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(OpenAiJson.MAPPER.writeValueAsBytes(new ModelList(models)));
     }
 
     Mono<ServerResponse> place(ServerRequest request) {

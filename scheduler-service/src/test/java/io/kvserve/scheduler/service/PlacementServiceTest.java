@@ -204,6 +204,15 @@ class PlacementServiceTest {
         assertThat(post("{\"tenant_id\":\"acme\",\"request\":{}}")).contains("\"param\":\"api\"");
     }
 
+    @Test
+    void models_listsEveryPlaceableModelWithItsContextLength() throws Exception {
+        JsonNode list = OpenAiJson.MAPPER.readTree(http.send(HttpRequest.newBuilder(URI.create(schedulerUrl
+                + "/v1/models")).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(list.path("data").valueStream().map(m -> m.path("id").asString()).toList())
+                .containsExactly(saturatedModel, model);
+        assertThat(list.path("data").get(0).path("max_model_len").asInt()).isPositive();
+    }
+
     private String health() {
         try {
             return http.send(HttpRequest.newBuilder(URI.create(schedulerUrl + "/actuator/health")).GET().build(),

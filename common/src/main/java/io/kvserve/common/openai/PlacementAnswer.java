@@ -1,10 +1,10 @@
-package io.kvserve.scheduler.service;
+package io.kvserve.common.openai;
 
 import java.util.List;
 
 /**
- * The scheduler's answer to the gateway (internal: it carries the tenant's salt, which the gateway
- * passes to the instance's internal generate endpoint and never to a client).
+ * The scheduler's answer to the gateway's {@code POST /v1/place} (internal: it carries the tenant's
+ * salt, which the gateway passes to the instance's internal generate endpoint and never to a client).
  *
  * @param requestId          the placement's id (report the delivered hit under it)
  * @param model              the model
