@@ -1,0 +1,116 @@
+package io.kvserve.gateway;
+
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.kvserve.gateway.api.ApiProperties;
+import io.kvserve.gateway.api.GatewayHandler;
+import io.kvserve.gateway.quota.QuotaService;
+import io.kvserve.gateway.route.CallAccounting;
+import io.kvserve.gateway.route.GatewayMetrics;
+import io.kvserve.gateway.route.InstanceClient;
+import io.kvserve.gateway.route.ModelDirectory;
+import io.kvserve.gateway.route.Relay;
+import io.kvserve.gateway.route.RoutingProperties;
+import io.kvserve.gateway.route.SchedulerClient;
+import io.kvserve.gateway.tenant.KeyAuthenticator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.ChannelOption;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+/** The gateway's routing parts, wired; tenancy (keys, quotas, admin) comes from TenancyConfiguration. */
+@Configuration(proxyBeanMethods = false)
+class GatewayConfiguration {
+
+    /** Connections to the scheduler and the instances: one per open stream, kept alive between requests. */
+    @Bean(destroyMethod = "dispose")
+    ConnectionProvider upstreamConnections(RoutingProperties routing) {
+        return ConnectionProvider.builder("kvserve-gateway-upstream")
+                .maxConnections(routing.maxConnectionsPerInstance())
+                .pendingAcquireMaxCount(routing.maxConnectionsPerInstance())
+                .pendingAcquireTimeout(routing.connectTimeout().plusSeconds(3))
+                .maxIdleTime(Duration.ofSeconds(30))
+                .build();
+    }
+
+    @Bean
+    WebClient upstreamWebClient(ConnectionProvider connections, RoutingProperties routing) {
+        HttpClient http = HttpClient.create(connections)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) routing.connectTimeout().toMillis())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .compress(false);
+        return WebClient.builder().clientConnector(new ReactorClientHttpConnector(http))
+                .codecs(c -> c.defaultCodecs().maxInMemorySize(64 << 20))
+                .build();
+    }
+
+    /**
+     * Slow clients cannot hold the server: a request must keep arriving (a gap of at most 10 s
+     * between reads) and arrive whole within the API's read timeout plus 20 s (headers included).
+     */
+    @Bean
+    NettyServerCustomizer slowClientLimits(ApiProperties api) {
+        return server -> server.readTimeout(Duration.ofSeconds(10))
+                .requestTimeout(api.requestReadTimeout().plusSeconds(20));
+    }
+
+    @Bean
+    SchedulerClient schedulerClient(WebClient upstreamWebClient, RoutingProperties routing) {
+        return new SchedulerClient(upstreamWebClient, routing);
+    }
+
+    @Bean(destroyMethod = "close")
+    ModelDirectory modelDirectory(SchedulerClient scheduler, RoutingProperties routing) {
+        return new ModelDirectory(scheduler, routing.modelsRefresh());
+    }
+
+    @Bean
+    InstanceClient instanceClient(WebClient upstreamWebClient, RoutingProperties routing,
+                                  CircuitBreakerRegistry breakers, BulkheadRegistry bulkheads) {
+        return new InstanceClient(upstreamWebClient, routing, breakers, bulkheads);
+    }
+
+    @Bean
+    GatewayMetrics gatewayMetrics(MeterRegistry registry) {
+        return new GatewayMetrics(registry);
+    }
+
+    @Bean
+    RouterFunction<ServerResponse> gatewayRoutes(KeyAuthenticator authenticator, QuotaService quotas,
+                                                 ModelDirectory models, SchedulerClient scheduler,
+                                                 InstanceClient instances, GatewayMetrics metrics, ApiProperties api) {
+        return new GatewayHandler(authenticator, quotas, models, scheduler, new Relay(instances, metrics),
+                new CallAccounting(metrics, scheduler), api).routes();
+    }
+
+    /** {@code routing} in /actuator/health: UP with the models known and each instance's circuit breaker. */
+    @Bean("routing")
+    HealthIndicator routingHealth(ModelDirectory models, CircuitBreakerRegistry breakers, GatewayMetrics metrics) {
+        return () -> {
+            Map<String, String> circuits = new TreeMap<>();
+            for (CircuitBreaker breaker : breakers.getAllCircuitBreakers()) {
+                circuits.put(breaker.getName(), breaker.getState().name());
+            }
+            var list = models.list().onErrorComplete().blockOptional(Duration.ofMillis(200));
+            return Health.up()
+                    .withDetail("models", list.map(l -> (Object) l.data().stream().map(m -> m.id()).toList())
+                            .orElse("unknown: the scheduler has not answered yet"))
+                    .withDetail("circuits", circuits)
+                    .withDetail("openStreams", metrics.numOpenStreams())
+                    .build();
+        };
+    }
+}

@@ -1,0 +1,230 @@
+package io.kvserve.gateway.api;
+
+import io.kvserve.common.openai.GenerateRequest.Api;
+import io.kvserve.common.openai.GenerationParams;
+import io.kvserve.common.openai.OpenAiError;
+import io.kvserve.common.openai.OpenAiException;
+import io.kvserve.common.openai.OpenAiJson;
+import io.kvserve.common.openai.OpenAiRequests;
+import io.kvserve.common.openai.PlacementAnswer;
+import io.kvserve.gateway.quota.Admission;
+import io.kvserve.gateway.quota.Lease;
+import io.kvserve.gateway.quota.QuotaService;
+import io.kvserve.gateway.route.CallAccounting;
+import io.kvserve.gateway.route.Frame;
+import io.kvserve.gateway.route.ModelDirectory;
+import io.kvserve.gateway.route.Relay;
+import io.kvserve.gateway.route.RoutedCall;
+import io.kvserve.gateway.route.SchedulerClient;
+import io.kvserve.gateway.tenant.Caller;
+import io.kvserve.gateway.tenant.KeyAuthenticator;
+import io.kvserve.gateway.tenant.Scope;
+import java.util.concurrent.TimeoutException;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.BodyExtractors;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The tenant-facing OpenAI endpoints.
+ *
+ * <pre>
+ *   API key -&gt; caller (401), scope (403)
+ *     -&gt; body, size- and time-limited (413, 408) -&gt; parse + check as the instances do (400)
+ *     -&gt; model known? (404, from the scheduler's list, refreshed in the background)
+ *     -&gt; quotas: requests, tokens reserved (request bytes / 4 + n * max_tokens), streams, daily budget (429)
+ *     -&gt; placement from the scheduler: instance, fallbacks, token ids, salt (its 404 / 429 / 503 pass on)
+ *     -&gt; relay from the instance (fallbacks before the first token; error event + [DONE] after)
+ *     -&gt; at the end: the token reservation reconciled with the real usage, the delivered hit reported
+ * </pre>
+ *
+ * Nothing here blocks: Redis, the scheduler and the instances are all called without a thread
+ * waiting, so an event-loop thread serves every open stream.
+ */
+public final class GatewayHandler {
+
+    private final KeyAuthenticator authenticator;
+    private final QuotaService quotas;
+    private final ModelDirectory models;
+    private final SchedulerClient scheduler;
+    private final Relay relay;
+    private final CallAccounting accounting;
+    private final ApiProperties api;
+    private final OpenAiRequests.Limits limits;
+
+    public GatewayHandler(KeyAuthenticator authenticator, QuotaService quotas, ModelDirectory models,
+                          SchedulerClient scheduler, Relay relay, CallAccounting accounting, ApiProperties api) {
+        this.authenticator = authenticator;
+        this.quotas = quotas;
+        this.models = models;
+        this.scheduler = scheduler;
+        this.relay = relay;
+        this.accounting = accounting;
+        this.api = api;
+        this.limits = new OpenAiRequests.Limits(api.maxN(), OpenAiRequests.Limits.DEFAULT.maxStopStrings(),
+                OpenAiRequests.Limits.DEFAULT.maxStopLength(), OpenAiRequests.Limits.DEFAULT.maxPromptTokenIds());
+    }
+
+    public RouterFunction<ServerResponse> routes() {
+        return RouterFunctions.route()
+                .POST("/v1/chat/completions", r -> call(r, Api.CHAT, Scope.CHAT_COMPLETIONS))
+                .POST("/v1/completions", r -> call(r, Api.COMPLETIONS, Scope.COMPLETIONS))
+                .GET("/v1/models", this::models)
+                .build();
+    }
+
+    Mono<ServerResponse> models(ServerRequest request) {
+        return authorize(request, Scope.MODELS)
+                .flatMap(caller -> models.list())
+                .flatMap(list -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue(OpenAiJson.MAPPER.writeValueAsBytes(list)))
+                .onErrorResume(e -> ErrorResponses.response(e, null));
+    }
+
+    Mono<ServerResponse> call(ServerRequest request, Api endpoint, Scope scope) {
+        String requestId = RequestIdFilter.id(request);
+        long arrivedNanos = RequestIdFilter.arrivedNanos(request);
+        HttpHeaders rateLimits = new HttpHeaders();
+        return authorize(request, scope)
+                .flatMap(caller -> body(request).flatMap(bytes -> {
+                    Parsed parsed = parse(endpoint, bytes);
+                    RoutedCall call = new RoutedCall(requestId, caller.tenantId(), endpoint, parsed.stream(),
+                            parsed.includeUsage(), arrivedNanos);
+                    return models.require(parsed.model())
+                            .then(quotas.admit(caller, reserveTokens(bytes, parsed.params())))
+                            .flatMap(admission -> switch (admission) {
+                                case Admission.Rejected rejected -> {
+                                    rejected.headers().applyTo(rateLimits);
+                                    yield Mono.error(rejected.error());
+                                }
+                                case Admission.Admitted admitted -> {
+                                    admitted.headers().applyTo(rateLimits);
+                                    yield route(call, bytes, admitted.lease(), rateLimits);
+                                }
+                            });
+                }))
+                .onErrorResume(e -> ErrorResponses.response(e, rateLimits));
+    }
+
+    private Mono<ServerResponse> route(RoutedCall call, byte[] body, Lease lease, HttpHeaders rateLimits) {
+        return Mono.defer(() -> {
+            call.placementSent();
+            return scheduler.place(call.api(), call.tenantId(), body, call.requestId());
+        }).flatMap(answer -> {
+            call.placed(answer);
+            Flux<Frame> frames = relay.frames(call, generateBody(call, body, answer))
+                    .doFinally(signal -> accounting.finished(call, lease, signal));
+            return call.stream() ? stream(call, frames, rateLimits) : complete(frames, rateLimits);
+        }).doOnError(e -> accounting.refused(call, lease, e)).doOnCancel(() -> accounting.finished(call, lease,
+                SignalType.CANCEL));
+    }
+
+    private Mono<ServerResponse> stream(RoutedCall call, Flux<Frame> frames, HttpHeaders rateLimits) {
+        return ServerResponse.ok().contentType(MediaType.TEXT_EVENT_STREAM)
+                .headers(h -> h.addAll(rateLimits))
+                .header(HttpHeaders.CACHE_CONTROL, "no-cache")
+                .header("X-Accel-Buffering", "no")
+                .body((message, context) -> message.writeAndFlushWith(frames.map(frame -> {
+                    accounting.handed(call, frame);
+                    return Mono.just(message.bufferFactory().wrap(frame.bytes()));
+                })));
+    }
+
+    private Mono<ServerResponse> complete(Flux<Frame> frames, HttpHeaders rateLimits) {
+        return frames.singleOrEmpty().flatMap(frame -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
+                .headers(h -> h.addAll(rateLimits)).bodyValue(frame.bytes()));
+    }
+
+    // ---- steps
+
+    private Mono<Caller> authorize(ServerRequest request, Scope scope) {
+        return authenticator.authenticate(request.headers().firstHeader(HttpHeaders.AUTHORIZATION))
+                .flatMap(caller -> caller.allows(scope) ? Mono.just(caller) : Mono.error(new OpenAiException(403,
+                        new OpenAiError("this API key does not have the scope '" + scope.wireName()
+                                + "' that " + request.path() + " needs; the operator can grant it",
+                                "permission_error", null, "missing_scope"), null)));
+    }
+
+    private Mono<byte[]> body(ServerRequest request) {
+        long maxBytes = api.maxRequestSize().toBytes();
+        long declared = request.headers().contentLength().orElse(-1);
+        if (declared > maxBytes) {
+            return Mono.error(OpenAiException.tooLarge(maxBytes));
+        }
+        return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), (int) maxBytes)
+                .map(buffer -> {
+                    try {
+                        byte[] bytes = new byte[buffer.readableByteCount()];
+                        buffer.read(bytes);
+                        return bytes;
+                    } finally {
+                        DataBufferUtils.release(buffer);
+                    }
+                })
+                .defaultIfEmpty(new byte[0])
+                .timeout(api.requestReadTimeout())
+                .onErrorMap(DataBufferLimitException.class, e -> OpenAiException.tooLarge(maxBytes))
+                .onErrorMap(TimeoutException.class, e -> new OpenAiException(408, new OpenAiError(
+                        "the request body did not arrive within " + api.requestReadTimeout().toSeconds() + "s",
+                        "invalid_request_error", null, "request_timeout"), null));
+    }
+
+    /** What the gateway needs of a checked request. */
+    private record Parsed(String model, GenerationParams params, boolean stream, boolean includeUsage) {
+    }
+
+    private Parsed parse(Api endpoint, byte[] bytes) {
+        if (endpoint == Api.CHAT) {
+            var chat = OpenAiRequests.parseChat(bytes, limits);
+            return new Parsed(chat.model(), chat.params(), chat.stream(), chat.includeUsage());
+        }
+        var completion = OpenAiRequests.parseCompletion(bytes, limits);
+        return new Parsed(completion.model(), completion.params(), completion.stream(), completion.includeUsage());
+    }
+
+    /**
+     * Tokens held against the token quota until the real usage is known: the prompt estimated as a
+     * quarter of the request's bytes (OpenAI also estimates from characters before tokenizing) plus
+     * what the completion may use.
+     */
+    private int reserveTokens(byte[] body, GenerationParams params) {
+        long completion = (long) params.n() * (params.maxTokens() != null ? params.maxTokens()
+                : api.defaultMaxTokensReserve());
+        return (int) Math.min(Integer.MAX_VALUE, (body.length + 3) / 4 + completion);
+    }
+
+    /**
+     * The instance's internal generate call: the client's request as it came (asking for the usage
+     * chunk when streaming), the scheduler's token ids, the tenant's salt.
+     */
+    static byte[] generateBody(RoutedCall call, byte[] clientBody, PlacementAnswer answer) {
+        ObjectNode request = (ObjectNode) OpenAiJson.MAPPER.readTree(clientBody);
+        if (call.stream()) {
+            ObjectNode options = request.get("stream_options") instanceof ObjectNode o ? o
+                    : request.putObject("stream_options");
+            options.put("include_usage", true);
+        }
+        ObjectNode envelope = OpenAiJson.MAPPER.createObjectNode();
+        envelope.put("api", call.apiName());
+        envelope.set("request", request);
+        ArrayNode ids = envelope.putArray("prompt_token_ids");
+        for (int id : answer.promptTokenIds()) {
+            ids.add(id);
+        }
+        envelope.put("tenant_id", call.tenantId());
+        envelope.put("cache_salt", answer.cacheSalt());
+        envelope.put("num_published_blocks", answer.numPublishedBlocks());
+        envelope.put("request_id", (call.api() == Api.CHAT ? "chatcmpl-" : "cmpl-") + call.requestId());
+        return OpenAiJson.MAPPER.writeValueAsBytes(envelope);
+    }
+}

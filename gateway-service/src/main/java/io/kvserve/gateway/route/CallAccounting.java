@@ -1,0 +1,86 @@
+package io.kvserve.gateway.route;
+
+import io.kvserve.common.openai.OpenAiException;
+import io.kvserve.common.openai.Usage;
+import io.kvserve.gateway.quota.Lease;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.SignalType;
+
+/**
+ * The end of every routed request: the token reservation reconciled with what was really used (the
+ * lease is released exactly once, whichever way the request ended), the delivered hit reported to
+ * the scheduler, the gateway's metrics and one log line with the request id.
+ */
+public final class CallAccounting {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CallAccounting.class);
+
+    private final GatewayMetrics metrics;
+    private final SchedulerClient scheduler;
+
+    public CallAccounting(GatewayMetrics metrics, SchedulerClient scheduler) {
+        this.metrics = metrics;
+        this.scheduler = scheduler;
+    }
+
+    /** A frame leaves for the client: the gateway's share of its latency. */
+    public void handed(RoutedCall call, Frame frame) {
+        long now = System.nanoTime();
+        if (call.numHanded++ == 0) {
+            metrics.streamOpened();
+            metrics.requestOverhead(call.requestOverheadNanos(frame.arrivedNanos(), now));
+            metrics.timeToFirstToken(now - call.arrivedNanos);
+        } else {
+            metrics.chunkOverhead(now - frame.arrivedNanos());
+        }
+    }
+
+    /** The relay ended: completed, failed before any instance began, or cancelled by the client. */
+    public void finished(RoutedCall call, Lease lease, SignalType signal) {
+        if (!call.finished.compareAndSet(false, true)) {
+            return;
+        }
+        if (call.stream && call.numHanded > 0) {
+            metrics.streamClosed();
+        }
+        if (!call.stream && call.started && signal == SignalType.ON_COMPLETE) {
+            metrics.requestOverhead((call.placementSentNanos - call.arrivedNanos)
+                    + (call.upstreamSentNanos - call.placedNanos));
+        }
+        lease.release(call.chargedTokens()).subscribe(x -> { }, e -> LOG.warn("request {}: quota release failed: {}",
+                call.requestId, e.toString()));
+        Usage usage = call.usage;
+        if (usage != null && call.placement != null) {
+            int predicted = call.placement.predictedHitTokens();
+            int delivered = usage.promptTokensDetails().cachedTokens();
+            metrics.hits(call.tenantId, predicted, delivered);
+            scheduler.reportOutcome(call.tenantId, predicted, delivered);
+        }
+        String outcome = switch (signal) {
+            case CANCEL -> "cancelled";
+            case ON_ERROR -> "failed";
+            default -> call.failedMidStream() ? "failed_mid_stream" : "200";
+        };
+        metrics.request(call.tenantId, call.apiName(), outcome);
+        LOG.info("request {} tenant={} api={} instance={} attempts={} outcome={} prompt_tokens={} "
+                        + "completion_tokens={} cached_tokens={} predicted_hit_tokens={}", call.requestId,
+                call.tenantId, call.apiName(), call.instanceId, call.numAttempts, outcome,
+                usage == null ? -1 : usage.promptTokens(), usage == null ? -1 : usage.completionTokens(),
+                usage == null ? -1 : usage.promptTokensDetails().cachedTokens(),
+                call.placement == null ? -1 : call.placement.predictedHitTokens());
+    }
+
+    /** The request was refused before it was relayed (placement refused, no instance began). */
+    public void refused(RoutedCall call, Lease lease, Throwable error) {
+        if (!call.finished.compareAndSet(false, true)) {
+            return;
+        }
+        lease.release(call.chargedTokens()).subscribe(x -> { }, e -> LOG.warn("request {}: quota release failed: {}",
+                call.requestId, e.toString()));
+        int status = error instanceof OpenAiException o ? o.status() : 500;
+        metrics.request(call.tenantId, call.apiName(), Integer.toString(status));
+        LOG.info("request {} tenant={} api={} instance={} attempts={} outcome={} ({})", call.requestId,
+                call.tenantId, call.apiName(), call.instanceId, call.numAttempts, status, error.getMessage());
+    }
+}

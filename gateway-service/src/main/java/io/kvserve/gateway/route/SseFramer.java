@@ -1,0 +1,71 @@
+package io.kvserve.gateway.route;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import reactor.core.publisher.Flux;
+
+/**
+ * Cuts an instance's SSE body, which arrives in network-sized pieces, into whole events. An event
+ * ends with a blank line ({@code \n\n}: the instances write exactly that). The gateway looks at
+ * whole events only to know when the first token came, to pick up the usage chunk and to see
+ * {@code [DONE]}; the bytes pass through unchanged.
+ *
+ * <pre>
+ *   buffers:  |data: {"a"|:1}\n\ndata: {"b":2}\n\nda|ta: [DONE]\n\n|
+ *   frames:   |data: {"a":1}\n\n|data: {"b":2}\n\n|data: [DONE]\n\n|
+ * </pre>
+ */
+final class SseFramer {
+
+    /** An event bigger than this is a broken upstream, not a token. */
+    static final int MAX_EVENT_BYTES = 16 << 20;
+
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream(256);
+    private boolean lastWasNewline;
+
+    private SseFramer() {
+    }
+
+    /** The events of {@code body}, each complete; a trailing partial event is dropped (the stream was cut). */
+    static Flux<Frame> frames(Flux<DataBuffer> body) {
+        return Flux.defer(() -> {
+            SseFramer framer = new SseFramer();
+            return body.concatMapIterable(framer::accept);
+        });
+    }
+
+    private List<Frame> accept(DataBuffer buffer) {
+        List<Frame> frames = List.of();
+        try {
+            int count = buffer.readableByteCount();
+            int start = buffer.readPosition();
+            for (int i = 0; i < count; i++) {
+                byte b = buffer.getByte(start + i);
+                pending.write(b);
+                if (b == '\n') {
+                    if (lastWasNewline) {
+                        if (frames.isEmpty()) {
+                            frames = new ArrayList<>(2);
+                        }
+                        frames.add(Frame.now(pending.toByteArray()));
+                        pending.reset();
+                        lastWasNewline = false;
+                        continue;
+                    }
+                    lastWasNewline = true;
+                } else if (b != '\r') {
+                    lastWasNewline = false;
+                }
+            }
+            if (pending.size() > MAX_EVENT_BYTES) {
+                throw new IllegalStateException("an event from the instance is over " + MAX_EVENT_BYTES + " bytes");
+            }
+            return frames;
+        } finally {
+            DataBufferUtils.release(buffer);
+        }
+    }
+}
