@@ -58,13 +58,12 @@ class GatewayConfiguration {
     }
 
     /**
-     * Slow clients cannot hold the server: a request must keep arriving (a gap of at most 10 s
-     * between reads) and arrive whole within the API's read timeout plus 20 s (headers included).
+     * Slow clients (slowloris) cannot hold the server: a request, headers and body, must arrive whole
+     * within {@code gateway.api.request-read-timeout}, or the connection gets 408 and is closed.
      */
     @Bean
     NettyServerCustomizer slowClientLimits(ApiProperties api) {
-        return server -> server.readTimeout(Duration.ofSeconds(10))
-                .requestTimeout(api.requestReadTimeout().plusSeconds(20));
+        return server -> server.readTimeout(api.requestReadTimeout()).requestTimeout(api.requestReadTimeout());
     }
 
     @Bean

@@ -9,7 +9,8 @@ import org.springframework.util.unit.DataSize;
  * What the tenant-facing API accepts ({@code gateway.api.*}).
  *
  * @param maxRequestSize        largest request body; larger ones get 413 without being read further
- * @param requestReadTimeout    longest time to receive a whole request body (slow clients get 408)
+ * @param requestReadTimeout    longest time to receive a whole request, headers and body; a slower
+ *                              client (slowloris) gets 408 and its connection is closed
  * @param defaultMaxTokensReserve completion tokens reserved against the token quota when a request gives
  *                              no {@code max_tokens}; reconciled with the real usage at the end
  * @param maxN                  most choices ({@code n}) per request
