@@ -101,7 +101,7 @@ public final class GatewayHandler {
                     RoutedCall call = new RoutedCall(requestId, caller.tenantId(), endpoint, parsed.stream(),
                             parsed.includeUsage(), arrivedNanos);
                     return models.require(parsed.model())
-                            .then(quotas.admit(caller, reserveTokens(bytes, parsed.params())))
+                            .then(Mono.defer(() -> quotas.admit(caller, reserveTokens(bytes, parsed.params()))))
                             .flatMap(admission -> switch (admission) {
                                 case Admission.Rejected rejected -> {
                                     rejected.headers().applyTo(rateLimits);
@@ -109,17 +109,18 @@ public final class GatewayHandler {
                                 }
                                 case Admission.Admitted admitted -> {
                                     admitted.headers().applyTo(rateLimits);
-                                    yield route(call, bytes, admitted.lease(), rateLimits);
+                                    yield route(call, caller.tenantWeight(), bytes, admitted.lease(), rateLimits);
                                 }
                             });
                 }))
                 .onErrorResume(e -> ErrorResponses.response(e, rateLimits));
     }
 
-    private Mono<ServerResponse> route(RoutedCall call, byte[] body, Lease lease, HttpHeaders rateLimits) {
+    private Mono<ServerResponse> route(RoutedCall call, int tenantWeight, byte[] body, Lease lease,
+                                       HttpHeaders rateLimits) {
         return Mono.defer(() -> {
             call.placementSent();
-            return scheduler.place(call.api(), call.tenantId(), body, call.requestId());
+            return scheduler.place(call.api(), call.tenantId(), tenantWeight, body, call.requestId());
         }).flatMap(answer -> {
             call.placed(answer);
             Flux<Frame> frames = relay.frames(call, generateBody(call, body, answer))
