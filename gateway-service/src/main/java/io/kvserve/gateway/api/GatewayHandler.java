@@ -25,6 +25,7 @@ import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.BodyExtractors;
+import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -80,7 +81,17 @@ public final class GatewayHandler {
                 .POST("/v1/chat/completions", r -> call(r, Api.CHAT, Scope.CHAT_COMPLETIONS))
                 .POST("/v1/completions", r -> call(r, Api.COMPLETIONS, Scope.COMPLETIONS))
                 .GET("/v1/models", this::models)
+                .route(RequestPredicates.path("/v1/chat/completions").or(RequestPredicates.path("/v1/completions"))
+                        .or(RequestPredicates.path("/v1/models")), GatewayHandler::methodNotAllowed)
                 .build();
+    }
+
+    private static Mono<ServerResponse> methodNotAllowed(ServerRequest request) {
+        String allowed = request.path().equals("/v1/models") ? "GET" : "POST";
+        return ServerResponse.status(405).header(HttpHeaders.ALLOW, allowed).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(ErrorResponses.body(new OpenAiError("method " + request.method().name()
+                        + " is not allowed on " + request.path() + "; use " + allowed, "invalid_request_error", null,
+                        "method_not_allowed")));
     }
 
     Mono<ServerResponse> models(ServerRequest request) {
@@ -205,16 +216,16 @@ public final class GatewayHandler {
     }
 
     /**
-     * The instance's internal generate call: the client's request as it came (asking for the usage
-     * chunk when streaming), the scheduler's token ids, the tenant's salt.
+     * The instance's internal generate call: the client's request, always streamed with the usage
+     * chunk (the gateway enforces time limits on tokens, assembles non-streamed responses and
+     * reconciles the token quota with the usage), the scheduler's token ids, the tenant's salt.
      */
     static byte[] generateBody(RoutedCall call, byte[] clientBody, PlacementAnswer answer) {
         ObjectNode request = (ObjectNode) OpenAiJson.MAPPER.readTree(clientBody);
-        if (call.stream()) {
-            ObjectNode options = request.get("stream_options") instanceof ObjectNode o ? o
-                    : request.putObject("stream_options");
-            options.put("include_usage", true);
-        }
+        request.put("stream", true);
+        ObjectNode options = request.get("stream_options") instanceof ObjectNode o ? o
+                : request.putObject("stream_options");
+        options.put("include_usage", true);
         ObjectNode envelope = OpenAiJson.MAPPER.createObjectNode();
         envelope.put("api", call.apiName());
         envelope.set("request", request);

@@ -9,6 +9,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.kvserve.common.openai.GenerateRequest.Api;
 import io.kvserve.common.openai.OpenAiException;
+import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.PlacementAnswer;
 import io.kvserve.common.openai.PlacementAnswer.Target;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -27,6 +28,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The relay against upstreams that misbehave on purpose (a real HTTP server, each path one way of
@@ -52,9 +54,6 @@ class RelayTest {
         server = HttpServer.create().host("127.0.0.1").port(0).route(routes -> routes
                 .post("/ok/internal/v1/generate", (req, res) -> res.header("content-type", "text/event-stream")
                         .sendString(Flux.just(CHUNK, CHUNK, CHUNK, USAGE, DONE)))
-                .post("/json/internal/v1/generate", (req, res) -> res.header("content-type", "application/json")
-                        .sendString(Mono.just("{\"id\":\"c\",\"choices\":[{\"index\":0,\"text\":\"xyz\"}],"
-                                + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}}")))
                 .post("/busy/internal/v1/generate", (req, res) -> res.status(503).header("retry-after", "7")
                         .header("content-type", "application/json")
                         .sendString(Mono.just("{\"error\":{\"message\":\"draining\",\"type\":\"service_unavailable\","
@@ -86,8 +85,7 @@ class RelayTest {
                 .minimumNumberOfCalls(4).failureRateThreshold(50).waitDurationInOpenState(Duration.ofMinutes(1))
                 .ignoreExceptions(OpenAiException.class).build());
         RoutingProperties routing = new RoutingProperties(URI.create("http://127.0.0.1:1"), Duration.ofSeconds(5),
-                Duration.ofSeconds(5), "", Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5),
-                Duration.ofSeconds(1), 64);
+                Duration.ofSeconds(5), "", Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(1), 64);
         InstanceClient instances = new InstanceClient(WebClient.create(), routing, breakers, BulkheadRegistry.ofDefaults());
         relay = new Relay(instances, new GatewayMetrics(meters));
     }
@@ -183,15 +181,28 @@ class RelayTest {
     void failingInstance_opensItsBreaker_thenFailsFastToTheFallback() {
         Target busy = target("busy");
         for (int i = 0; i < 4; i++) {
-            frames(relay.frames(call(false, false, busy, target("json")), new byte[] {'{', '}'}));
+            frames(relay.frames(call(false, false, busy, target("ok")), new byte[] {'{', '}'}));
         }
         assertThat(breakers.circuitBreaker(busy.id()).getState()).isEqualTo(CircuitBreaker.State.OPEN);
 
-        RoutedCall call = call(false, false, busy, target("json"));
+        RoutedCall call = call(false, false, busy, target("ok"));
         assertThat(frames(relay.frames(call, new byte[] {'{', '}'}))).hasSize(1);
-        assertThat(call.usage().totalTokens()).isEqualTo(8);
         assertThat(meters.find("kvserve.gateway.failovers").tag("reason", "circuit_open").counter().count())
                 .isEqualTo(1);
+    }
+
+    @Test
+    void nonStreamed_isAssembledFromTheStream_andRetriedEvenAfterTokensCame() {
+        RoutedCall call = call(false, false, target("cut"), target("ok"));
+
+        List<String> frames = frames(relay.frames(call, new byte[] {'{', '}'}));
+        assertThat(frames).hasSize(1);
+        JsonNode response = OpenAiJson.MAPPER.readTree(frames.getFirst());
+        assertThat(response.path("object").asString()).isEqualTo("text_completion");
+        assertThat(response.path("choices").get(0).path("text").asString()).isEqualTo("xxx");
+        assertThat(response.path("usage").path("total_tokens").asInt()).isEqualTo(8);
+        assertThat(call.numAttempts).as("the cut stream had sent tokens; the client had seen none").isEqualTo(2);
+        assertThat(call.usage().promptTokensDetails().cachedTokens()).isEqualTo(4);
     }
 
     @Test
