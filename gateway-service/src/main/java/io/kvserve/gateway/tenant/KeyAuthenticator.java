@@ -48,7 +48,7 @@ public final class KeyAuthenticator {
     private final RedisStatus status;
     private final RedisOutagePolicy policy;
     private final InstantSource clock;
-    private final AsyncCache<String, TenantStore.Found> fresh;
+    private final AsyncCache<String, Object> fresh; // TenantStore.Found, or a LookupFailure briefly
     private final Cache<String, TenantStore.Found> stale;
 
     public KeyAuthenticator(TenantStore store, RedisStatus status, RedisOutagePolicy policy,
@@ -74,17 +74,26 @@ public final class KeyAuthenticator {
                 return Mono.error(incorrectKey(key));
             }
             String sha = ApiKeys.sha256Hex(key);
-            CompletableFuture<TenantStore.Found> cached = fresh.getIfPresent(sha);
-            if (cached != null && cached.isDone() && !cached.isCompletedExceptionally()) {
+            CompletableFuture<Object> cached = fresh.getIfPresent(sha);
+            if (cached != null && cached.isDone() && cached.join() instanceof TenantStore.Found found) {
                 if (policy == RedisOutagePolicy.FAIL_CLOSED && !status.up()) {
                     return Mono.error(unavailable());
                 }
-                return Mono.just(check(cached.join(), key));
+                return Mono.just(check(found, key));
             }
-            return Mono.fromCompletionStage(fresh.get(sha, (k, executor) -> store.lookup(k).toFuture()))
-                    .map(found -> {
+            // Failures complete the shared future normally (as a LookupFailure, removed at once) rather than
+            // exceptionally, so that Caffeine does not log every lookup of an outage.
+            CompletableFuture<Object> lookup = fresh.get(sha, (k, executor) -> store.lookup(k).<Object>map(f -> f)
+                    .onErrorResume(e -> Mono.just(new LookupFailure(e))).toFuture());
+            return Mono.fromFuture(lookup, true)
+                    .flatMap(result -> {
+                        if (result instanceof LookupFailure failure) {
+                            fresh.asMap().remove(sha, lookup);
+                            return Mono.error(failure.cause());
+                        }
+                        TenantStore.Found found = (TenantStore.Found) result;
                         stale.put(sha, found);
-                        return check(found, key);
+                        return Mono.just(check(found, key));
                     })
                     .switchIfEmpty(Mono.defer(() -> {
                         stale.invalidate(sha);
@@ -93,6 +102,10 @@ public final class KeyAuthenticator {
                     .onErrorResume(e -> !(e instanceof OpenAiException) && RedisStatus.isOutage(e),
                             e -> duringOutage(sha, key));
         });
+    }
+
+    /** A lookup that failed, shared by the callers that waited on it, never kept in the cache. */
+    private record LookupFailure(Throwable cause) {
     }
 
     /** Forgets a key on this replica at once (the admin API calls it when it changes or deletes a key). */
