@@ -315,7 +315,7 @@ public final class QuotaService {
         return Mono.defer(() -> Mono.fromCompletionStage(connection.async().mget(base + "rpm", base + "tpm",
                         base + "daily:" + day(now))))
                 .zipWith(Mono.defer(() -> Mono.fromCompletionStage(connection.async().zcount(base + "streams",
-                        Range.create((double) nowMs + 1, Double.POSITIVE_INFINITY)))))
+                        Range.from(Range.Boundary.excluding(nowMs), Range.Boundary.unbounded())))))
                 .map(t -> {
                     Map<String, Object> state = new LinkedHashMap<>();
                     if (limits.requestsPerMinute() != null) {
