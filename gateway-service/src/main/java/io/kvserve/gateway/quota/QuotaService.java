@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -203,7 +204,7 @@ public final class QuotaService {
             return 1
             """);
 
-    private final StatefulRedisConnection<String, String> connection;
+    private final Supplier<StatefulRedisConnection<String, String>> connection;
     private final String prefix;
     private final RedisStatus status;
     private final RedisOutagePolicy policy;
@@ -214,7 +215,8 @@ public final class QuotaService {
     private final LocalQuota local = new LocalQuota();
 
     /**
-     * @param connection     the gateway's Redis connection (shared)
+     * @param connection     gives the gateway's shared Redis connection at each call (it may throw while Redis
+     *                       has never been reached)
      * @param prefix         {@code gateway.redis.key-prefix}
      * @param status         whether Redis answers
      * @param policy         what to do while it does not
@@ -223,7 +225,7 @@ public final class QuotaService {
      * @param clock          the time source of every limit
      * @param meters         where the rate-limit and token counters go
      */
-    public QuotaService(StatefulRedisConnection<String, String> connection, String prefix, RedisStatus status,
+    public QuotaService(Supplier<StatefulRedisConnection<String, String>> connection, String prefix, RedisStatus status,
                         RedisOutagePolicy policy, Duration leaseTtl, Duration usageRetention, InstantSource clock,
                         MeterRegistry meters) {
         this.connection = Objects.requireNonNull(connection, "connection");
@@ -294,7 +296,7 @@ public final class QuotaService {
         return Flux.range(0, days)
                 .map(i -> today.minusDays(days - 1 - i))
                 .flatMapSequential(date -> Mono.defer(() -> Mono.fromCompletionStage(
-                                connection.async().hgetall(usageKey(tenantId, date.toString()))))
+                                connection.get().async().hgetall(usageKey(tenantId, date.toString()))))
                         .map(h -> DayUsage.of(date, h)))
                 .collectList()
                 .doOnNext(ok -> status.markUp())
@@ -312,9 +314,9 @@ public final class QuotaService {
         Instant now = clock.instant();
         long nowMs = now.toEpochMilli();
         String base = prefix + "q:t:" + tenantId + ":";
-        return Mono.defer(() -> Mono.fromCompletionStage(connection.async().mget(base + "rpm", base + "tpm",
+        return Mono.defer(() -> Mono.fromCompletionStage(connection.get().async().mget(base + "rpm", base + "tpm",
                         base + "daily:" + day(now))))
-                .zipWith(Mono.defer(() -> Mono.fromCompletionStage(connection.async().zcount(base + "streams",
+                .zipWith(Mono.defer(() -> Mono.fromCompletionStage(connection.get().async().zcount(base + "streams",
                         Range.from(Range.Boundary.excluding(nowMs), Range.Boundary.unbounded())))))
                 .map(t -> {
                     Map<String, Object> state = new LinkedHashMap<>();

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 
 /**
@@ -30,10 +31,14 @@ public final class RedisScript {
         }
     }
 
-    /** Runs the script with {@code args} (keys are built inside the scripts from the prefix). */
-    public <T> Mono<T> run(StatefulRedisConnection<String, String> connection, ScriptOutputType type, String... args) {
-        return Mono.<T>defer(() -> Mono.fromCompletionStage(connection.async().<T>evalsha(sha, type, NO_KEYS, args)))
+    /**
+     * Runs the script with {@code args} (keys are built inside the scripts from the prefix) on the connection
+     * {@code connection} gives at subscription (it may throw while Redis has never been reached).
+     */
+    public <T> Mono<T> run(Supplier<StatefulRedisConnection<String, String>> connection, ScriptOutputType type,
+                           String... args) {
+        return Mono.<T>defer(() -> Mono.fromCompletionStage(connection.get().async().<T>evalsha(sha, type, NO_KEYS, args)))
                 .onErrorResume(RedisNoScriptException.class, e -> Mono.defer(() ->
-                        Mono.fromCompletionStage(connection.async().<T>eval(source, type, NO_KEYS, args))));
+                        Mono.fromCompletionStage(connection.get().async().<T>eval(source, type, NO_KEYS, args))));
     }
 }

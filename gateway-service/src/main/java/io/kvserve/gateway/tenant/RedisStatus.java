@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -22,12 +23,21 @@ public final class RedisStatus implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisStatus.class);
 
-    private final StatefulRedisConnection<String, String> connection;
+    private final Supplier<StatefulRedisConnection<String, String>> connection;
     private final AtomicBoolean up = new AtomicBoolean(true);
     private volatile Disposable probe;
 
     public RedisStatus(StatefulRedisConnection<String, String> connection) {
+        this(() -> connection, true);
+    }
+
+    /**
+     * @param connection the connection to probe, got anew for each probe
+     * @param up         the state until the first probe or command says otherwise
+     */
+    public RedisStatus(Supplier<StatefulRedisConnection<String, String>> connection, boolean up) {
         this.connection = connection;
+        this.up.set(up);
     }
 
     /** True unless the last command or probe found Redis unreachable. */
@@ -43,7 +53,7 @@ public final class RedisStatus implements AutoCloseable {
 
     /** One {@code PING}; updates {@link #up()}. */
     public Mono<Void> ping() {
-        return Mono.defer(() -> Mono.fromCompletionStage(connection.async().ping()))
+        return Mono.defer(() -> Mono.fromCompletionStage(connection.get().async().ping()))
                 .doOnNext(pong -> markUp())
                 .doOnError(this::noteFailure)
                 .then();

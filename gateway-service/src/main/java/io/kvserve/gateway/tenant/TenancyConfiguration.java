@@ -31,7 +31,7 @@ public class TenancyConfiguration {
 
     @Bean
     TenantStore tenantStore(TenancyRedis redis, TenancyProperties properties) {
-        return new TenantStore(redis.connection(), properties.redis().keyPrefix(), redis.status());
+        return new TenantStore(redis::connection, properties.redis().keyPrefix(), redis.status());
     }
 
     @Bean
@@ -42,7 +42,7 @@ public class TenancyConfiguration {
 
     @Bean
     QuotaService quotaService(TenancyRedis redis, TenancyProperties properties, MeterRegistry meters) {
-        return new QuotaService(redis.connection(), properties.redis().keyPrefix(), redis.status(),
+        return new QuotaService(redis::connection, properties.redis().keyPrefix(), redis.status(),
                 properties.redisOutage(), properties.quota().leaseTtl(), properties.quota().usageRetention(),
                 InstantSource.system(), meters);
     }

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 
 /**
@@ -117,11 +118,16 @@ public final class TenantStore {
             return h
             """);
 
-    private final StatefulRedisConnection<String, String> connection;
+    private final Supplier<StatefulRedisConnection<String, String>> connection;
     private final String prefix;
     private final RedisStatus status;
 
     public TenantStore(StatefulRedisConnection<String, String> connection, String prefix, RedisStatus status) {
+        this(() -> connection, prefix, status);
+    }
+
+    /** @param connection gives the shared connection at each call (it may throw while Redis has never been reached) */
+    public TenantStore(Supplier<StatefulRedisConnection<String, String>> connection, String prefix, RedisStatus status) {
         this.connection = Objects.requireNonNull(connection, "connection");
         this.prefix = Objects.requireNonNull(prefix, "prefix");
         this.status = Objects.requireNonNull(status, "status");
@@ -158,7 +164,7 @@ public final class TenantStore {
     }
 
     public Mono<Tenant> tenant(String tenantId) {
-        return Mono.defer(() -> Mono.fromCompletionStage(connection.async().hgetall(tenantKey(tenantId))))
+        return Mono.defer(() -> Mono.fromCompletionStage(connection.get().async().hgetall(tenantKey(tenantId))))
                 .doOnNext(ok -> status.markUp()).doOnError(status::noteFailure)
                 .flatMap(h -> h.isEmpty() ? Mono.empty() : Mono.just(Tenant.fromHash(h)));
     }

@@ -44,7 +44,7 @@ class AdminHandlerTest {
         redis = new TenancyTestRedis(endpoint, info.getTestMethod().orElseThrow().getName());
         clock = MutableClock.at("2026-11-22T10:00:00Z");
         store = new TenantStore(redis.connection, redis.prefix, redis.status);
-        quotas = new QuotaService(redis.connection, redis.prefix, redis.status, RedisOutagePolicy.CACHED_KEYS,
+        quotas = new QuotaService(() -> redis.connection, redis.prefix, redis.status, RedisOutagePolicy.CACHED_KEYS,
                 Duration.ofMinutes(15), Duration.ofDays(35), clock, new SimpleMeterRegistry());
         authenticator = new KeyAuthenticator(store, redis.status, RedisOutagePolicy.CACHED_KEYS,
                 new TenancyProperties.Auth(Duration.ofSeconds(5), Duration.ofMinutes(10), 1000), clock);

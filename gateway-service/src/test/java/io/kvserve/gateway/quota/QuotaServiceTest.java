@@ -47,7 +47,7 @@ class QuotaServiceTest {
 
     private QuotaService service(StatefulRedisConnection<String, String> connection, RedisStatus status,
                                  RedisOutagePolicy policy) {
-        return new QuotaService(connection, redis.prefix, status, policy, Duration.ofMinutes(15), Duration.ofDays(35),
+        return new QuotaService(() -> connection, redis.prefix, status, policy, Duration.ofMinutes(15), Duration.ofDays(35),
                 clock, meters);
     }
 
