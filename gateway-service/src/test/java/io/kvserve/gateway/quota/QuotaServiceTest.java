@@ -164,6 +164,21 @@ class QuotaServiceTest {
     }
 
     @Test
+    void release_concurrentlyFromCancelErrorAndCompletion_countsOnce() {
+        Caller c = caller(new Limits(null, null, 1L, null), Limits.NONE);
+        Lease lease = admitted(quotas.admit(c, 10).block()).lease();
+        List<Mono<Void>> releases = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            releases.add(lease.release(10).subscribeOn(reactor.core.scheduler.Schedulers.parallel()));
+        }
+
+        Mono.when(releases).block();
+
+        assertThat(quotas.usage("acme", 1).block().getFirst().requests()).isEqualTo(1);
+        assertThat(redis.connection.sync().zcard(redis.prefix + "q:t:acme:streams")).isZero();
+    }
+
+    @Test
     void admit_leaseNeverReleased_purgedAfterTheLeaseTtl() {
         Caller c = caller(new Limits(null, null, 1L, null), Limits.NONE);
         Lease lost = admitted(quotas.admit(c, 0).block()).lease();
