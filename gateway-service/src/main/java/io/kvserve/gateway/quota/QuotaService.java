@@ -256,12 +256,12 @@ public final class QuotaService {
             Instant now = clock.instant();
             String day = day(now);
             String leaseId = ApiKeys.newLeaseId();
+            if (!status.up()) {
+                return Mono.just(duringOutage(caller, scopes, reserveTokens, now, day, leaseId));
+            }
             if (scopes.isEmpty()) {
                 return Mono.just(new Admission.Admitted(new Lease(this, caller, scopes, leaseId, reserveTokens, day,
                         Lease.Mode.REDIS), RateLimitHeaders.NONE));
-            }
-            if (!status.up()) {
-                return Mono.just(duringOutage(caller, scopes, reserveTokens, now, day, leaseId));
             }
             List<String> args = new ArrayList<>(6 + 5 * scopes.size());
             long nowMs = now.toEpochMilli();
@@ -361,6 +361,10 @@ public final class QuotaService {
             case LOCAL -> Mono.fromRunnable(() -> local.release(lease.scopes(), now.toEpochMilli(), lease.leaseId(),
                     delta, lease.admitDay()));
             case REDIS -> {
+                if (!status.up()) {
+                    log.debug("lease {} of tenant {} not reconciled: Redis is down", lease.leaseId(), caller.tenantId());
+                    yield Mono.empty();
+                }
                 List<String> args = new ArrayList<>(9 + 4 * lease.scopes().size());
                 args.add(Long.toString(now.toEpochMilli()));
                 args.add(lease.leaseId());
@@ -382,8 +386,10 @@ public final class QuotaService {
                         .doOnNext(ok -> status.markUp())
                         .onErrorResume(e -> {
                             status.noteFailure(e);
-                            log.warn("lease {} of tenant {} not reconciled in Redis ({}); its slot expires with the "
-                                    + "lease TTL", lease.leaseId(), caller.tenantId(), e.toString());
+                            if (!RedisStatus.isOutage(e)) {
+                                log.warn("lease {} of tenant {} not reconciled in Redis ({}); its slot expires with "
+                                        + "the lease TTL", lease.leaseId(), caller.tenantId(), e.toString());
+                            }
                             return Mono.empty();
                         })
                         .then();

@@ -81,6 +81,10 @@ public final class KeyAuthenticator {
                 }
                 return Mono.just(check(found, key));
             }
+            if (!status.up()) {
+                // known down (the probe brings it back): no lookup, so that a hung Redis costs no timeout per request
+                return duringOutage(sha, key);
+            }
             // Failures complete the shared future normally (as a LookupFailure, removed at once) rather than
             // exceptionally, so that Caffeine does not log every lookup of an outage.
             CompletableFuture<Object> lookup = fresh.get(sha, (k, executor) -> store.lookup(k).<Object>map(f -> f)
