@@ -161,10 +161,7 @@ public final class GatewayHandler {
 
     private Mono<Caller> authorize(ServerRequest request, Scope scope) {
         return authenticator.authenticate(request.headers().firstHeader(HttpHeaders.AUTHORIZATION))
-                .flatMap(caller -> caller.allows(scope) ? Mono.just(caller) : Mono.error(new OpenAiException(403,
-                        new OpenAiError("this API key does not have the scope '" + scope.wireName()
-                                + "' that " + request.path() + " needs; the operator can grant it",
-                                "permission_error", null, "missing_scope"), null)));
+                .doOnNext(caller -> caller.requireScope(scope));
     }
 
     private Mono<byte[]> body(ServerRequest request) {
