@@ -60,9 +60,10 @@ class GatewayConfiguration {
     }
 
     /**
-     * Slow clients (slowloris) cannot hold the server: the request head must arrive within
-     * {@code gateway.api.request-read-timeout} of the connection opening (or of the previous
-     * response), and the body within the same time after it; otherwise the connection is closed.
+     * Slow clients (slowloris) cannot hold the server: a new connection's request head must arrive
+     * within {@code gateway.api.request-read-timeout}, the body within the same time after it, and a
+     * kept-alive connection's next head within {@code gateway.api.keep-alive-timeout}; otherwise the
+     * connection is closed.
      */
     @Bean
     NettyServerCustomizer slowClientLimits(ApiProperties api) {
@@ -71,7 +72,7 @@ class GatewayConfiguration {
                     var pipeline = channel.pipeline();
                     if (pipeline.get(NettyPipeline.HttpCodec) != null && pipeline.get(RequestHeadDeadline.NAME) == null) {
                         pipeline.addAfter(NettyPipeline.HttpCodec, RequestHeadDeadline.NAME,
-                                new RequestHeadDeadline(api.requestReadTimeout()));
+                                new RequestHeadDeadline(api.requestReadTimeout(), api.keepAliveTimeout()));
                     }
                 });
     }

@@ -182,10 +182,18 @@ public final class GatewayHandler {
                 })
                 .defaultIfEmpty(new byte[0])
                 .timeout(api.requestReadTimeout())
-                .onErrorMap(DataBufferLimitException.class, e -> OpenAiException.tooLarge(maxBytes))
-                .onErrorMap(TimeoutException.class, e -> new OpenAiException(408, new OpenAiError(
-                        "the request body did not arrive within " + api.requestReadTimeout().toSeconds() + "s",
-                        "invalid_request_error", null, "request_timeout"), null));
+                .onErrorMap(e -> switch (e) {
+                    case OpenAiException o -> o;
+                    case DataBufferLimitException l -> OpenAiException.tooLarge(maxBytes);
+                    // ours, or the server's read/request timeout (Netty's ReadTimeoutException and kin)
+                    case Exception t when t instanceof TimeoutException
+                            || t.getClass().getSimpleName().contains("Timeout") -> new OpenAiException(408,
+                            new OpenAiError("the request body did not arrive within "
+                                    + api.requestReadTimeout().toSeconds() + "s", "invalid_request_error", null,
+                                    "request_timeout"), null);
+                    default -> new OpenAiException(400, new OpenAiError("the request body could not be read: "
+                            + e.getClass().getSimpleName(), "invalid_request_error", null, null), null);
+                });
     }
 
     /** What the gateway needs of a checked request. */

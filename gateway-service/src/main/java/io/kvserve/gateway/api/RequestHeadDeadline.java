@@ -10,33 +10,36 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Closes a connection whose request head (request line and headers) has not arrived within the
- * deadline: the slowloris defence Reactor Netty's read and request timeouts leave open, since those
- * start once the head is in. The clock starts when the connection opens and again after each
- * response, so an idle keep-alive connection is closed after the same time. Sits after the HTTP
- * codec, where whole {@link HttpRequest} heads arrive.
+ * Closes a connection whose request head (request line and headers) has not arrived in time: the
+ * slowloris defence that Reactor Netty's read and request timeouts leave open, since those start once
+ * the head is in. A new connection must deliver its first head within {@code headDeadline}; after a
+ * response, a kept-alive connection gets {@code keepAliveDeadline} for the next head (longer: clients
+ * pool connections, and one closed under a client's feet costs it a failed request). Sits after the
+ * HTTP codec, where whole {@link HttpRequest} heads arrive.
  */
 public final class RequestHeadDeadline extends ChannelDuplexHandler {
 
     public static final String NAME = "kvserve.requestHeadDeadline";
 
-    private final long deadlineNanos;
+    private final long headDeadlineNanos;
+    private final long keepAliveDeadlineNanos;
     private ScheduledFuture<?> deadline;
 
-    public RequestHeadDeadline(Duration deadline) {
-        this.deadlineNanos = deadline.toNanos();
+    public RequestHeadDeadline(Duration headDeadline, Duration keepAliveDeadline) {
+        this.headDeadlineNanos = headDeadline.toNanos();
+        this.keepAliveDeadlineNanos = keepAliveDeadline.toNanos();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         if (ctx.channel().isActive()) {
-            arm(ctx);
+            arm(ctx, headDeadlineNanos);
         }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        arm(ctx);
+        arm(ctx, headDeadlineNanos);
         ctx.fireChannelActive();
     }
 
@@ -52,7 +55,7 @@ public final class RequestHeadDeadline extends ChannelDuplexHandler {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof LastHttpContent) {
             promise = promise.unvoid();
-            promise.addListener(f -> arm(ctx));
+            promise.addListener(f -> arm(ctx, keepAliveDeadlineNanos));
         }
         ctx.write(msg, promise);
     }
@@ -63,11 +66,11 @@ public final class RequestHeadDeadline extends ChannelDuplexHandler {
         ctx.fireChannelInactive();
     }
 
-    private void arm(ChannelHandlerContext ctx) {
+    private void arm(ChannelHandlerContext ctx, long nanos) {
         disarm();
         deadline = ctx.executor().schedule(() -> {
             ctx.close();
-        }, deadlineNanos, TimeUnit.NANOSECONDS);
+        }, nanos, TimeUnit.NANOSECONDS);
     }
 
     private void disarm() {
