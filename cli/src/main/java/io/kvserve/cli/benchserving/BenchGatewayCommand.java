@@ -148,7 +148,8 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             } else {
                 URI instance = BenchServingCommand.baseUrl(instanceUrl);
                 endpoints = new GatewayBenchStack.Endpoints(BenchServingCommand.baseUrl(gatewayUrl), instance,
-                        model != null ? model : OpenAiStreamClient.firstModel(instance, null, Duration.ofSeconds(30)));
+                        model != null ? model : OpenAiStreamClient.firstModel(instance, null, Duration.ofSeconds(30)),
+                        null, null);
                 runId = UUID.randomUUID().toString().substring(0, 8);
                 token = operatorToken != null ? operatorToken : System.getenv("GATEWAY_OPERATOR_TOKEN");
             }
@@ -186,21 +187,21 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     }
 
     /**
-     * Every stream holds a socket at each end of each hop. In this JVM: the client's ({@code c}), the
-     * gateway's server side ({@code c}) and the gateway's connection to the instance ({@code c}) when
-     * it brings up the platform, the client's alone otherwise; plus about a thousand for jars, the
-     * services' listeners and Redis.
+     * Every stream holds a socket at each end of each hop: in this JVM the client's, in the gateway's
+     * process (which inherits this limit) its server side and its connection to the instance; plus
+     * about a thousand for jars, listeners and Redis.
      */
     private void checkFileDescriptors(boolean managed) {
         if (!(ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean os)) {
             return;
         }
-        long numNeeded = (managed ? 3L : 1L) * concurrency + 1024;
+        long numNeeded = (managed ? 2L : 1L) * concurrency + 1024;
         long limit = os.getMaxFileDescriptorCount();
         check(limit >= numNeeded, "the open-file limit (ulimit -n) is " + limit + "; --concurrency " + concurrency
-                + " needs about " + numNeeded + " in this JVM (" + (managed ? "3" : "1") + " sockets per stream + 1024): "
-                + "raise it (ulimit -n " + numNeeded + " in this shell; bin/kvserve raises the soft limit to the hard "
-                + "one itself, so the hard limit is too low: see /etc/security/limits.conf) or lower --concurrency");
+                + " needs about " + numNeeded + " per process (" + (managed ? "the gateway's: 2" : "this one's: 1")
+                + " socket(s) per stream + 1024): raise it (ulimit -n " + numNeeded + " in this shell; bin/kvserve "
+                + "raises the soft limit to the hard one itself, so the hard limit is too low: see "
+                + "/etc/security/limits.conf) or lower --concurrency");
     }
 
     // ---- admin API and readiness
@@ -274,11 +275,21 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     }
 
     /** The gateway's overhead over its measured rounds, per phase ({@code request}, {@code chunk}). */
-    record Overhead(String phase, PrometheusText.Buckets buckets, double seriesP50Seconds, double seriesP99Seconds) {
+    record Overhead(String phase, PrometheusText.Buckets buckets) {
     }
 
-    record Result(List<Round> rounds, Map<Route, BenchReport> byRoute, List<Overhead> overheads, int peakOpenStreams,
-                  int numWarmupFailed) {
+    /**
+     * A latency histogram of the platform, observed over the measured gateway rounds (bucket deltas).
+     *
+     * @param what    what it times, for the table
+     * @param service whose {@code /actuator/prometheus} has it
+     * @param metric  the histogram's name, without {@code _bucket}
+     */
+    record Timing(String what, URI service, String metric, Map<String, String> labels) {
+    }
+
+    record Result(List<Round> rounds, Map<Route, BenchReport> byRoute, List<Overhead> overheads,
+                  Map<Timing, PrometheusText.Buckets> timings, int peakOpenStreams, int numWarmupFailed) {
 
         int numFailed() {
             return numWarmupFailed + byRoute.values().stream().mapToInt(BenchReport::numFailed).sum();
@@ -303,14 +314,20 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             out.println();
             out.println("The gateway's own time (" + OVERHEAD + ": its /actuator/prometheus buckets, after minus before");
             out.println("each measured gateway round, summed; quantiles interpolated inside a bucket as histogram_quantile");
-            out.println("does; 'series' is Micrometer's own p50/p99 at the end of the last round, a decaying window):");
-            out.println("phase     observations   p50 ms    p99 ms   <=1 ms   <=2 ms   series p50/p99 ms");
+            out.println("does, '+' when the rank is past the last bound, 250 ms):");
+            out.println("phase     observations   p50 ms    p99 ms   <=1 ms   <=2 ms");
             for (Overhead o : overheads) {
                 PrometheusText.Buckets b = o.buckets();
-                out.printf(Locale.ROOT, "%-9s %12.0f %8.3f %8s%s %7.2f%% %7.2f%%   %.3f / %.3f%n", o.phase(), b.count(),
+                out.printf(Locale.ROOT, "%-9s %12.0f %8.3f %8s%s %7.2f%% %7.2f%%%n", o.phase(), b.count(),
                         b.quantile(0.5) * 1e3, String.format(Locale.ROOT, "%.3f", b.quantile(0.99) * 1e3),
-                        b.beyondLastBound(0.99) ? "+" : " ", share(b, 0.001), share(b, 0.002),
-                        o.seriesP50Seconds() * 1e3, o.seriesP99Seconds() * 1e3);
+                        b.beyondLastBound(0.99) ? "+" : " ", share(b, 0.001), share(b, 0.002));
+            }
+            if (!timings.isEmpty()) {
+                out.println("Where the gateway route's time goes (the same way, over the measured gateway rounds):");
+                out.println("what                                                          count   p50 ms    p99 ms");
+                timings.forEach((t, b) -> out.printf(Locale.ROOT, "%-58s %9.0f %8.3f %9s%n", t.what(), b.count(),
+                        b.quantile(0.5) * 1e3, String.format(Locale.ROOT, "%.3f", b.quantile(0.99) * 1e3)
+                                + (b.beyondLastBound(0.99) ? "+" : "")));
             }
             out.printf(Locale.ROOT, "Peak of open streams through the gateway (kvserve_gateway_open_streams, sampled every %d ms): %d%n",
                     SAMPLE_INTERVAL.toMillis(), peakOpenStreams);
@@ -369,11 +386,13 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         Map<Route, List<RequestRecord>> recordsByRoute = new EnumMap<>(Route.class);
         Map<Route, Double> secondsByRoute = new EnumMap<>(Route.class);
         Map<String, PrometheusText.Buckets> overheadBuckets = new LinkedHashMap<>();
-        PrometheusText lastScrape = null;
         int peak = 0;
+        List<Timing> timings = timings(endpoints);
+        Map<Timing, PrometheusText.Buckets> timingBuckets = new LinkedHashMap<>();
         for (int round = 1; round <= numRounds; round++) {
             for (Route route : Route.values()) {
                 PrometheusText before = route == Route.gateway ? scrape(endpoints.gatewayUrl()) : null;
+                Map<URI, PrometheusText> servicesBefore = route == Route.gateway ? scrapeAll(timings) : Map.of();
                 OpenStreamsSampler sampler = route == Route.gateway ? OpenStreamsSampler.start(control, endpoints.gatewayUrl()) : null;
                 long startNanos = System.nanoTime();
                 List<RequestRecord> records;
@@ -393,7 +412,11 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                                 .minus(before.buckets(OVERHEAD, Map.of("phase", phase)));
                         overheadBuckets.merge(phase, delta, PrometheusText.Buckets::plus);
                     }
-                    lastScrape = after;
+                    Map<URI, PrometheusText> servicesAfter = scrapeAll(timings);
+                    for (Timing t : timings) {
+                        timingBuckets.merge(t, servicesAfter.get(t.service()).buckets(t.metric(), t.labels())
+                                .minus(servicesBefore.get(t.service()).buckets(t.metric(), t.labels())), PrometheusText.Buckets::plus);
+                    }
                     roundPeak = sampler.peak();
                     peak = Math.max(peak, roundPeak);
                 }
@@ -412,11 +435,35 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         }
         List<Overhead> overheads = new ArrayList<>();
         for (String phase : PHASES) {
-            overheads.add(new Overhead(phase, overheadBuckets.get(phase),
-                    lastScrape.value(OVERHEAD, Map.of("phase", phase, "quantile", "0.5")),
-                    lastScrape.value(OVERHEAD, Map.of("phase", phase, "quantile", "0.99"))));
+            overheads.add(new Overhead(phase, overheadBuckets.get(phase)));
         }
-        return new Result(rounds, byRoute, overheads, peak, numWarmupFailed);
+        return new Result(rounds, byRoute, overheads, timingBuckets, peak, numWarmupFailed);
+    }
+
+    /** The other latencies on the gateway route, where the services are known. */
+    private static List<Timing> timings(GatewayBenchStack.Endpoints endpoints) {
+        List<Timing> timings = new ArrayList<>();
+        timings.add(new Timing("gateway: time to first token, as the gateway sees it", endpoints.gatewayUrl(),
+                "kvserve_gateway_time_to_first_token_seconds", Map.of()));
+        if (endpoints.schedulerUrl() != null) {
+            timings.add(new Timing("scheduler: placement (parse, tokenize, kvshare query, score)", endpoints.schedulerUrl(),
+                    "kvserve_scheduler_placement_latency_seconds", Map.of()));
+        }
+        if (endpoints.kvshareUrl() != null) {
+            timings.add(new Timing("kvshare: hit query, Redis included", endpoints.kvshareUrl(),
+                    "kvshare_query_latency_seconds", Map.of()));
+        }
+        return timings;
+    }
+
+    private Map<URI, PrometheusText> scrapeAll(List<Timing> timings) throws IOException, InterruptedException {
+        Map<URI, PrometheusText> scrapes = new LinkedHashMap<>();
+        for (Timing t : timings) {
+            if (!scrapes.containsKey(t.service())) {
+                scrapes.put(t.service(), scrape(t.service()));
+            }
+        }
+        return scrapes;
     }
 
     /** One closed-loop run of {@code numRequests} at the concurrency on one route; the prompts depend on {@code roundSeed} only. */
@@ -432,10 +479,10 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         }
     }
 
-    private PrometheusText scrape(URI gateway) throws IOException, InterruptedException {
-        HttpResponse<String> r = control.send(HttpRequest.newBuilder(gateway.resolve("/actuator/prometheus"))
+    private PrometheusText scrape(URI service) throws IOException, InterruptedException {
+        HttpResponse<String> r = control.send(HttpRequest.newBuilder(service.resolve("/actuator/prometheus"))
                 .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-        check(r.statusCode() == 200, "GET " + gateway.resolve("/actuator/prometheus") + " answered " + r.statusCode()
+        check(r.statusCode() == 200, "GET " + service.resolve("/actuator/prometheus") + " answered " + r.statusCode()
                 + "; the benchmark reads the gateway's overhead there");
         return PrometheusText.parse(r.body());
     }
@@ -518,9 +565,15 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             phase.put("p99_ms_from_buckets", o.buckets().quantile(0.99) * 1e3);
             phase.put("share_at_or_below_1ms", o.buckets().shareAtOrBelow(0.001));
             phase.put("share_at_or_below_2ms", o.buckets().shareAtOrBelow(TARGET_SECONDS));
-            phase.put("series_p50_ms", o.seriesP50Seconds() * 1e3);
-            phase.put("series_p99_ms", o.seriesP99Seconds() * 1e3);
         }
+        ObjectNode timings = json.putObject("gateway_route_timings");
+        result.timings().forEach((t, b) -> {
+            ObjectNode o = timings.putObject(t.metric());
+            o.put("what", t.what());
+            o.put("count", b.count());
+            o.put("p50_ms_from_buckets", b.quantile(0.5) * 1e3);
+            o.put("p99_ms_from_buckets", b.quantile(0.99) * 1e3);
+        });
         json.put("peak_open_streams", result.peakOpenStreams());
         json.put("warmup_failed", result.numWarmupFailed());
         json.put("verdict", result.verdict(concurrency));
