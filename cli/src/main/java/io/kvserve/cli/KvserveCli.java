@@ -1,5 +1,6 @@
 package io.kvserve.cli;
 
+import io.kvserve.cli.benchserving.BenchGatewayCommand;
 import io.kvserve.cli.benchserving.BenchServingCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,8 +14,8 @@ import picocli.CommandLine.Command;
         version = "kvserve 0.1.0-SNAPSHOT",
         description = "kvserve: multi-tenant LLM serving with a shared, tenant-salted prefix cache.",
         subcommands = {ModelCommand.class, TokenizeCommand.class, GenerateCommand.class, BenchCommand.class,
-                ServeCommand.class, KvshareCommand.class, SchedulerCommand.class,
-                BenchServingCommand.class, CommandLine.HelpCommand.class},
+                ServeCommand.class, KvshareCommand.class, SchedulerCommand.class, GatewayCommand.class,
+                BenchServingCommand.class, BenchGatewayCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Also (in bin/kvserve): up, down, bench-tokenizer. See README.md."})
 public final class KvserveCli implements Runnable {
 

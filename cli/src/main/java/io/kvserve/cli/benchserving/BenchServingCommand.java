@@ -206,7 +206,7 @@ public final class BenchServingCommand implements Callable<Integer> {
         return Double.isInfinite(r) ? "inf" : Double.toString(r);
     }
 
-    private static URI baseUrl(String url) {
+    static URI baseUrl(String url) {
         String trimmed = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         check(!trimmed.endsWith("/v1"), "--url " + url + ": give the server without /v1 (e.g. http://localhost:8000)");
         try {
