@@ -19,12 +19,10 @@ import io.kvserve.gateway.route.SchedulerClient;
 import io.kvserve.gateway.tenant.Caller;
 import io.kvserve.gateway.tenant.KeyAuthenticator;
 import io.kvserve.gateway.tenant.Scope;
+import io.kvserve.web.RequestBodies;
 import java.util.concurrent.TimeoutException;
-import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.web.reactive.function.BodyExtractors;
 import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
@@ -165,26 +163,10 @@ public final class GatewayHandler {
     }
 
     private Mono<byte[]> body(ServerRequest request) {
-        long maxBytes = api.maxRequestSize().toBytes();
-        long declared = request.headers().contentLength().orElse(-1);
-        if (declared > maxBytes) {
-            return Mono.error(OpenAiException.tooLarge(maxBytes));
-        }
-        return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), (int) maxBytes)
-                .map(buffer -> {
-                    try {
-                        byte[] bytes = new byte[buffer.readableByteCount()];
-                        buffer.read(bytes);
-                        return bytes;
-                    } finally {
-                        DataBufferUtils.release(buffer);
-                    }
-                })
-                .defaultIfEmpty(new byte[0])
+        return RequestBodies.bytes(request, (int) api.maxRequestSize().toBytes())
                 .timeout(api.requestReadTimeout())
                 .onErrorMap(e -> switch (e) {
                     case OpenAiException o -> o;
-                    case DataBufferLimitException l -> OpenAiException.tooLarge(maxBytes);
                     // ours, or the server's read/request timeout (Netty's ReadTimeoutException and kin)
                     case Exception t when t instanceof TimeoutException
                             || t.getClass().getSimpleName().contains("Timeout") -> new OpenAiException(408,

@@ -39,8 +39,8 @@ final class LocalQuota {
                     double newTat = tat + (kind == 1 ? 1 : cost) * interval;
                     gcra.add(new double[] {kind, s, limit, interval, tat, newTat});
                     gcraKeys.add(key);
-                    if (reject == null && newTat - nowMs > PERIOD_MS) {
-                        reject = new long[] {kind, s + 1, limit, (long) Math.ceil((tat - nowMs) / interval - 1e-6),
+                    if (reject == null && newTat - nowMs > PERIOD_MS + QuotaService.TOLERANCE_MS) {
+                        reject = new long[] {kind, s + 1, limit, (long) Math.ceil((tat - nowMs - QuotaService.TOLERANCE_MS) / interval),
                                 (long) Math.ceil(newTat - nowMs - PERIOD_MS)};
                     }
                 }
@@ -69,7 +69,7 @@ final class LocalQuota {
         for (double[] c : gcra) {
             double t = reject != null ? c[4] : c[5];
             int off = c[0] == 1 ? 0 : 3;
-            long remaining = Math.max(0, (long) Math.floor((PERIOD_MS - (t - nowMs)) / c[3] + 1e-6));
+            long remaining = Math.max(0, (long) Math.floor((PERIOD_MS + QuotaService.TOLERANCE_MS - (t - nowMs)) / c[3]));
             if (hdr[off] < 0 || remaining < hdr[off + 1]) {
                 hdr[off] = (long) c[2];
                 hdr[off + 1] = remaining;
