@@ -43,7 +43,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The operator API: tenants, their API keys and usage (routes in {@link AdminRoutes}, docs in
- * gateway-service/docs-tenancy.md). Every call needs {@code Authorization: Bearer <gateway.admin.operator-token>},
+ * gateway-service/README.md). Every call needs {@code Authorization: Bearer <gateway.admin.operator-token>},
  * compared in constant time; without a configured token every call answers 403. Errors have the OpenAI
  * shape with {@code param} naming the field at fault. Non-blocking end to end.
  */

@@ -31,6 +31,7 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
+import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -111,6 +112,8 @@ public final class GatewayHandler {
                             parsed.includeUsage(), arrivedNanos);
                     return models.require(parsed.model())
                             .then(Mono.defer(() -> quotas.admit(caller, reserveTokens(bytes, parsed.params()))))
+                            // off Lettuce's I/O thread: the rest (placement body, JSON) must not queue Redis replies
+                            .publishOn(Schedulers.parallel())
                             .flatMap(admission -> switch (admission) {
                                 case Admission.Rejected rejected -> {
                                     rejected.headers().applyTo(rateLimits);

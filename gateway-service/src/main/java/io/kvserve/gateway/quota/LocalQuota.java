@@ -92,6 +92,13 @@ final class LocalQuota {
         return Decision.of(List.of(1L, 0L, 0L, 0L, 0L, 0L, hdr[0], hdr[1], hdr[2], hdr[3], hdr[4], hdr[5]));
     }
 
+    /** Forgets every counter: Redis is back and holds the truth again. */
+    synchronized void clear() {
+        tats.clear();
+        streams.clear();
+        daily.clear();
+    }
+
     synchronized void release(List<QuotaScope> scopes, long nowMs, String leaseId, long delta, String admitDay) {
         for (QuotaScope scope : scopes) {
             if (scope.limits().maxConcurrentStreams() != null) {

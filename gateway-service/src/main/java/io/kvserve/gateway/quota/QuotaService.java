@@ -89,6 +89,9 @@ import reactor.core.publisher.Mono;
  *                                     total_tokens; TTL gateway.quota.usage-retention
  * </pre>
  *
+ * <p>The scripts build their keys from ARGV (the prefix and scope bases), as kvshare's index does: fine
+ * on one Redis and its replicas, not on Redis Cluster, which wants every key in KEYS.
+ *
  * <p>While Redis is unreachable ({@link RedisStatus}), {@link RedisOutagePolicy} decides: {@code CACHED_KEYS}
  * enforces the same limits in this replica's memory ({@link LocalQuota}), {@code FAIL_OPEN} admits
  * without limits, {@code FAIL_CLOSED} answers 503. A lease admitted in Redis and released during an
@@ -231,6 +234,8 @@ public final class QuotaService {
     private final InstantSource clock;
     private final MeterRegistry meters;
     private final LocalQuota local = new LocalQuota();
+    /** Whether {@link #local} holds counters from an outage, to drop once Redis answers again. */
+    private volatile boolean localInUse;
 
     /**
      * @param connection     gives the gateway's shared Redis connection at each call (it may throw while Redis
@@ -298,7 +303,13 @@ public final class QuotaService {
                 args.add(Long.toString(QuotaScope.orZero(l.dailyTokenBudget())));
             }
             return ADMIT.<List<Long>>run(connection, ScriptOutputType.MULTI, args.toArray(String[]::new))
-                    .doOnNext(ok -> status.markUp())
+                    .doOnNext(ok -> {
+                        status.markUp();
+                        if (localInUse) {
+                            localInUse = false;
+                            local.clear();
+                        }
+                    })
                     .map(reply -> toAdmission(caller, scopes, reserveTokens, day, leaseId, Decision.of(reply),
                             Lease.Mode.REDIS))
                     // the script may have run without its answer arriving: undo it if it did
@@ -457,6 +468,7 @@ public final class QuotaService {
             case FAIL_OPEN -> new Admission.Admitted(new Lease(this, caller, scopes, leaseId, reserveTokens, day,
                     Lease.Mode.UNENFORCED), RateLimitHeaders.NONE);
             case CACHED_KEYS -> {
+                localInUse = true;
                 long nowMs = now.toEpochMilli();
                 Decision d = local.admit(scopes, nowMs, leaseId, nowMs + leaseTtl.toMillis(), reserveTokens, day,
                         msToMidnight(now));
