@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The chart rendered with non-default values: what each switch adds, removes or rewires. */
 class NonDefaultValuesTest {
@@ -210,6 +212,15 @@ class NonDefaultValuesTest {
     void model_claimMissing_failsWithAMessage() {
         assertThatThrownBy(() -> RenderedChart.render(Map.of("model.source", "existingClaim")))
                 .hasMessageContaining("model.existingClaim");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"scheduler.policy,fastest", "inference.advertise,hostname", "model.source,s3",
+            "redis.url,localhost:6379", "gateway.port,0", "inference.engine.kvType,bf16"})
+    void schema_invalidValue_failsTheRenderNamingTheValue(String key, String value) {
+        assertThatThrownBy(() -> RenderedChart.render(Map.of(key, value)))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining(key.substring(key.lastIndexOf('.') + 1));
     }
 
     @Test
