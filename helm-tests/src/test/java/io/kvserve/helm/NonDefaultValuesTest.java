@@ -209,6 +209,16 @@ class NonDefaultValuesTest {
     }
 
     @Test
+    void imagePullSecrets_set_reachEveryPodIncludingRedis() {
+        RenderedChart chart = RenderedChart.render(Map.of("imagePullSecrets[0].name", "regcred"));
+
+        for (String component : List.of("gateway", "scheduler", "kvshare", "inference", "redis")) {
+            assertThat(RenderedChart.podSpec(chart.workload(component)).get("imagePullSecrets")).as(component)
+                    .isEqualTo(List.of(Map.of("name", "regcred")));
+        }
+    }
+
+    @Test
     void model_claimMissing_failsWithAMessage() {
         assertThatThrownBy(() -> RenderedChart.render(Map.of("model.source", "existingClaim")))
                 .hasMessageContaining("model.existingClaim");
