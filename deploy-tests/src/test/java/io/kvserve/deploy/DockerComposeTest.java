@@ -13,6 +13,9 @@ import com.networknt.schema.dialect.Dialect;
 import com.networknt.schema.dialect.Dialects;
 import com.networknt.schema.keyword.NonValidationKeyword;
 import io.kvserve.cli.KvserveCli;
+import io.kvserve.gateway.route.RoutingProperties;
+import io.kvserve.inference.config.InstanceProperties;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,6 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.ConfigurationProperties;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
@@ -372,5 +376,55 @@ class DockerComposeTest {
                 assertThat(map(compose.get("volumes"))).as("%s mounts volume %s", name, source).containsKey(source);
             }
         }));
+    }
+
+    /** Settings the services read as properties: their records (Spring binds KEBAB_CASE env names to them). */
+    private static final List<Class<?>> PROPERTIES_RECORDS = List.of(InstanceProperties.class, RoutingProperties.class);
+    /** Environment variables the launcher itself reads, by the subcommand that reads it (see its --help). */
+    private static final Map<String, String> LAUNCHER_VARIABLES = Map.of(
+            "GATEWAY_OPERATOR_TOKEN", "gateway", "KVSHARE_OPERATOR_TOKEN", "kvshare");
+
+    @Test
+    void settings_useNamesTheServicesRead() {
+        Set<String> properties = new TreeSet<>();
+        for (Class<?> type : PROPERTIES_RECORDS) {
+            String prefix = type.getAnnotation(ConfigurationProperties.class).value();
+            for (RecordComponent component : type.getRecordComponents()) {
+                properties.add(prefix + "." + component.getName().replaceAll("([A-Z])", "-$1").toLowerCase());
+            }
+        }
+        LAUNCHED.forEach((name, command) -> {
+            map(service(name).get("environment")).keySet().forEach(variable -> {
+                if (variable.equals("JAVA_TOOL_OPTIONS")) {
+                    return;
+                }
+                if (LAUNCHER_VARIABLES.containsKey(variable)) {
+                    assertThat(command.path()).as("%s reads %s", LAUNCHER_VARIABLES.get(variable), variable)
+                            .isEqualTo(LAUNCHER_VARIABLES.get(variable));
+                    assertThat(String.join(" ", command.spec().findOption("--operator-token").description()))
+                            .contains(variable);
+                    return;
+                }
+                // Spring Boot's relaxed binding: kvserve.instance.internal-token <- KVSERVE_INSTANCE_INTERNALTOKEN
+                assertThat(properties.stream().map(p -> p.replace(".", "_").replace("-", "").toUpperCase()))
+                        .as("%s: %s names a property of %s", name, variable, PROPERTIES_RECORDS).contains(variable);
+            });
+            if (command.spec().findOption("--set") != null) {
+                ((Map<?, ?>) command.option("--set")).keySet().forEach(key -> assertThat(properties)
+                        .as("%s --set %s", name, key).contains(String.valueOf(key)));
+            }
+        });
+        // the token the gateway sends is the one the instances require
+        Object sent = map(service("gateway").get("environment")).get("GATEWAY_ROUTING_INTERNALTOKEN");
+        assertThat(sent).isNotNull();
+        for (String instance : List.of("inference-1", "inference-2")) {
+            assertThat(map(service(instance).get("environment")).get("KVSERVE_INSTANCE_INTERNALTOKEN")).isEqualTo(sent);
+        }
+    }
+
+    @Test
+    void secrets_stayOffCommandLines() {
+        LAUNCHED.forEach((name, command) -> assertThat(command.parsed().originalArgs())
+                .as("%s command line", name).noneMatch(arg -> arg.toLowerCase().contains("token")));
     }
 }
