@@ -149,10 +149,9 @@ class DockerComposeTest {
 
         List<Error> errors = composeSchema().validate(JsonMapper.builder().build().valueToTree(broken));
 
-        assertThat(errors).extracting(e -> e.getInstanceLocation().toString())
-                .anyMatch(at -> at.contains("command_line") || at.endsWith("gateway"))
-                .anyMatch(at -> at.contains("interval"))
-                .anyMatch(at -> at.contains("condition"));
+        assertThat(errors).extracting(e -> e.getInstanceLocation() + (e.getProperty() == null ? "" : "/" + e.getProperty()))
+                .contains("/services/gateway/command_line", "/services/gateway/healthcheck/interval",
+                        "/services/gateway/depends_on/scheduler/condition");
     }
 
     private static Schema composeSchema() throws Exception {
