@@ -426,4 +426,22 @@ class DockerComposeTest {
         LAUNCHED.forEach((name, command) -> assertThat(command.parsed().originalArgs())
                 .as("%s command line", name).noneMatch(arg -> arg.toLowerCase().contains("token")));
     }
+
+    @Test
+    void kvserveContainers_runUnprivilegedOnAReadOnlyRoot() {
+        LAUNCHED.forEach((name, command) -> {
+            Map<String, Object> service = service(name);
+            assertThat(service.get("read_only")).as("%s read_only", name).isEqualTo(true);
+            assertThat(words(service.get("tmpfs"))).as("%s writable /tmp", name).anyMatch(t -> t.startsWith("/tmp:"));
+            assertThat(words(service.get("cap_drop"))).as("%s cap_drop", name).containsExactly("ALL");
+            String user = String.valueOf(service.get("user"));
+            if (command.isService()) {
+                assertThat(user).as("%s runs as the Helm chart's uid", name).isEqualTo("65532:65532");
+                assertThat(list(service.get("volumes")).stream().map(String::valueOf))
+                        .as("%s mounts volumes read-only", name).allMatch(v -> v.endsWith(":ro"));
+            } else {
+                assertThat(user).as("%s writes the root-owned new volume", name).isEqualTo("0:0");
+            }
+        });
+    }
 }
