@@ -53,6 +53,9 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class GatewayHandler {
 
+    /** Bodies above this are copied off the thread an admission came back on (see {@link #call}). */
+    private static final int LARGE_BODY_BYTES = 64 << 10;
+
     private final KeyAuthenticator authenticator;
     private final QuotaService quotas;
     private final ModelDirectory models;
@@ -112,8 +115,10 @@ public final class GatewayHandler {
                             parsed.includeUsage(), arrivedNanos);
                     return models.require(parsed.model())
                             .then(Mono.defer(() -> quotas.admit(caller, reserveTokens(bytes, parsed.params()))))
-                            // off Lettuce's I/O thread: the rest (placement body, JSON) must not queue Redis replies
-                            .publishOn(Schedulers.parallel())
+                            // an admission from Redis arrives on Lettuce's one I/O thread: a large body is
+                            // copied into the placement call off it, so Redis replies never queue behind it
+                            .transform(admission -> bytes.length > LARGE_BODY_BYTES
+                                    ? admission.publishOn(Schedulers.boundedElastic()) : admission)
                             .flatMap(admission -> switch (admission) {
                                 case Admission.Rejected rejected -> {
                                     rejected.headers().applyTo(rateLimits);

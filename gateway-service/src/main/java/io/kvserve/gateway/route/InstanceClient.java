@@ -86,7 +86,8 @@ public final class InstanceClient {
                     .exchangeToFlux(response -> frames(target, response));
             return frames
                     // the limits time the instance, so they sit before the buffer that absorbs a slow reader
-                    .timeout(Mono.delay(routing.firstTokenTimeout()), f -> Mono.delay(routing.interTokenTimeout()))
+                    .timeout(Mono.delay(routing.firstTokenTimeout()), f -> Mono.never())
+                    .transform(f -> GapWatchdog.watch(f, routing.interTokenTimeout()))
                     .onErrorMap(TimeoutException.class, e -> new UpstreamTimeoutException(target.id(), call.begun
                             ? "instance " + target.id() + " sent nothing for " + seconds(routing.interTokenTimeout())
                             : "instance " + target.id() + " gave no first token within "
