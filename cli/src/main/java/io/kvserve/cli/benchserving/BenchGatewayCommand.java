@@ -235,10 +235,13 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     }
 
     private HttpResponse<String> post(URI url, String bearer, String json) throws IOException, InterruptedException {
-        return control.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Bearer " + bearer).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
+        if (bearer != null) {
+            request.header("Authorization", "Bearer " + bearer);
+        }
+        return control.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Until one short request succeeds on each route (the gateway learns the model from the scheduler, which learns the instance from Redis). */
@@ -252,7 +255,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                 GatewayBenchStack.await(() -> {
                     HttpResponse<String> r;
                     try {
-                        r = post(url, key, body);
+                        r = post(url, route == Route.gateway ? key : null, body);
                     } catch (IOException e) {
                         lastStatus.set(0);
                         return false;
@@ -338,6 +341,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             if (numWarmupFailed > 0) {
                 out.printf(Locale.ROOT, "  %d warm-up requests failed (see the instance's and the services' logs)%n", numWarmupFailed);
             }
+            out.println("Machine at the end: " + machine());
             out.println(verdict(c.concurrency));
             out.flush();
         }
@@ -371,6 +375,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     private Result measure(GatewayBenchStack.Endpoints endpoints, String key, PrintWriter out) throws Exception {
         int perRound = numRequests != null ? numRequests : 2 * concurrency;
         int warmup = numWarmup != null ? numWarmup : concurrency;
+        out.println("bench-gateway: " + machine());
         out.printf(Locale.ROOT, "bench-gateway: %s, model %s; closed loop, %d streams; %d rounds per route, interleaved "
                         + "(gateway, direct, ...), %d requests each, after %d warm-up per route; %d -> %d tokens (ignore_eos)%n",
                 api, endpoints.model(), concurrency, numRounds, perRound, warmup, inputLen, outputLen);
@@ -575,6 +580,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             o.put("p99_ms_from_buckets", b.quantile(0.99) * 1e3);
         });
         json.put("peak_open_streams", result.peakOpenStreams());
+        json.put("machine_at_the_end", machine());
         json.put("warmup_failed", result.numWarmupFailed());
         json.put("verdict", result.verdict(concurrency));
         Path parent = jsonFile.toAbsolutePath().getParent();
@@ -582,6 +588,13 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             Files.createDirectories(parent);
         }
         Files.writeString(jsonFile, StreamDecoder.mapper().writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
+    }
+
+    /** The processors and the load average: on a shared machine the figures mean little without them. */
+    static String machine() {
+        var os = ManagementFactory.getOperatingSystemMXBean();
+        return String.format(Locale.ROOT, "%d processors, load average %.2f (1 min)", os.getAvailableProcessors(),
+                os.getSystemLoadAverage());
     }
 
     private static void check(boolean condition, String message) {
