@@ -5,6 +5,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.kvserve.gateway.api.ApiProperties;
 import io.kvserve.gateway.api.GatewayHandler;
+import io.kvserve.gateway.api.RequestHeadDeadline;
 import io.kvserve.gateway.quota.QuotaService;
 import io.kvserve.gateway.route.CallAccounting;
 import io.kvserve.gateway.route.GatewayMetrics;
@@ -28,6 +29,7 @@ import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.web.reactive.function.client.WebClient;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.netty.NettyPipeline;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
@@ -58,13 +60,21 @@ class GatewayConfiguration {
     }
 
     /**
-     * Slow clients cannot hold the server: a request must keep arriving (a gap of at most 10 s
-     * between reads) and arrive whole within the API's read timeout plus 20 s (headers included).
+     * Slow clients (slowloris) cannot hold the server: a new connection's request head must arrive
+     * within {@code gateway.api.request-read-timeout}, the body within the same time after it, and a
+     * kept-alive connection's next head within {@code gateway.api.keep-alive-timeout}; otherwise the
+     * connection is closed.
      */
     @Bean
     NettyServerCustomizer slowClientLimits(ApiProperties api) {
-        return server -> server.readTimeout(Duration.ofSeconds(10))
-                .requestTimeout(api.requestReadTimeout().plusSeconds(20));
+        return server -> server.readTimeout(api.requestReadTimeout()).requestTimeout(api.requestReadTimeout())
+                .doOnChannelInit((observer, channel, address) -> {
+                    var pipeline = channel.pipeline();
+                    if (pipeline.get(NettyPipeline.HttpCodec) != null && pipeline.get(RequestHeadDeadline.NAME) == null) {
+                        pipeline.addAfter(NettyPipeline.HttpCodec, RequestHeadDeadline.NAME,
+                                new RequestHeadDeadline(api.requestReadTimeout(), api.keepAliveTimeout()));
+                    }
+                });
     }
 
     @Bean

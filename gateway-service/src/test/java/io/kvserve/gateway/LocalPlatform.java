@@ -86,6 +86,10 @@ final class LocalPlatform implements AutoCloseable {
         }
     }
 
+    long pid(String id) {
+        return instances.get(id).pid();
+    }
+
     /** Kills an instance as a crash would: SIGKILL, no drain, no deregistration. */
     void kill(String id) throws InterruptedException {
         Process process = instances.get(id);

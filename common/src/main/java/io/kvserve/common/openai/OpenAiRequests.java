@@ -73,7 +73,9 @@ public final class OpenAiRequests {
             "best_of"));
     private static final Set<String> GENERATE_FIELDS = Set.of("api", "request", "prompt_token_ids", "tenant_id",
             "cache_salt", "num_published_blocks", "request_id");
-    private static final Set<String> PLACE_FIELDS = Set.of("api", "request", "tenant_id");
+    private static final Set<String> PLACE_FIELDS = Set.of("api", "request", "tenant_id", "tenant_weight");
+    /** The largest tenant weight a placement takes (the gateway's admin API caps weights lower). */
+    public static final int MAX_TENANT_WEIGHT = 1_000_000;
     private static final Set<String> MESSAGE_FIELDS = Set.of("role", "content", "name", "tool_call_id");
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
     private static final Pattern TOKEN_ID_KEY = Pattern.compile("0|[1-9][0-9]{0,9}");
@@ -126,7 +128,7 @@ public final class OpenAiRequests {
     }
 
     /**
-     * The scheduler's {@code POST /v1/place}: {@code {"api", "tenant_id", "request"}}, the envelope
+     * The scheduler's {@code POST /v1/place}: {@code {"api", "tenant_id", "tenant_weight"?, "request"}}, the envelope
      * of {@link #parseGenerate} before the scheduler has tokenized the prompt and looked up the salt.
      * Refusals inside {@code request} name the parameter under {@code request.} as there.
      *
@@ -136,7 +138,9 @@ public final class OpenAiRequests {
         JsonFields envelope = new JsonFields(JsonBody.parseObject(body), "");
         envelope.rejectUnknown(PLACE_FIELDS);
         Wrapped wrapped = wrapped(envelope, limits);
-        return new PlaceRequest(wrapped.api(), wrapped.chat(), wrapped.completion(), tenantId(envelope));
+        Integer weight = envelope.optionalInt("tenant_weight", 1, MAX_TENANT_WEIGHT);
+        return new PlaceRequest(wrapped.api(), wrapped.chat(), wrapped.completion(), tenantId(envelope),
+                weight == null ? 1 : weight);
     }
 
     /** The {@code api} and {@code request} of an envelope, the request checked as the public endpoint checks it. */

@@ -8,19 +8,26 @@ import java.util.Objects;
  * tenant's request, not yet tokenized.
  *
  * <pre>
- * {"api": "chat.completions" | "completions", "tenant_id": "acme", "request": { the tenant's OpenAI request }}
+ * {"api": "chat.completions" | "completions", "tenant_id": "acme", "tenant_weight": 1,
+ *  "request": { the tenant's OpenAI request }}
  * </pre>
  *
  * @param api        which endpoint the request is for
  * @param chat       the chat request when api is CHAT, else null
  * @param completion the completion request when api is COMPLETIONS, else null
  * @param tenantId   the tenant
+ * @param tenantWeight the tenant's fair-share weight (>= 1) in the scheduler's admission queue; the
+ *                   gateway sends the weight its operator set, default 1
  */
-public record PlaceRequest(Api api, ChatCompletionRequest chat, CompletionRequest completion, String tenantId) {
+public record PlaceRequest(Api api, ChatCompletionRequest chat, CompletionRequest completion, String tenantId,
+                           int tenantWeight) {
 
     public PlaceRequest {
         Objects.requireNonNull(api, "api");
         Objects.requireNonNull(tenantId, "tenantId");
+        if (tenantWeight < 1) {
+            throw new IllegalArgumentException("tenantWeight must be >= 1, was " + tenantWeight);
+        }
         if ((api == Api.CHAT) != (chat != null) || (api == Api.COMPLETIONS) != (completion != null)) {
             throw new IllegalArgumentException("exactly the request of " + api + " must be given");
         }

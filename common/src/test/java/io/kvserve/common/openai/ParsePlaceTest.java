@@ -28,6 +28,17 @@ class ParsePlaceTest {
         assertThat(request.tenantId()).isEqualTo("acme");
         assertThat(request.model()).isEqualTo("m");
         assertThat(request.params().maxTokens()).isEqualTo(7);
+        assertThat(request.tenantWeight()).as("default").isEqualTo(1);
+    }
+
+    @Test
+    void parsePlace_tenantWeight_takenWhenInRange() {
+        assertThat(parse("{'api': 'chat.completions', 'tenant_id': 'acme', 'tenant_weight': 4, 'request': " + CHAT
+                + "}").tenantWeight()).isEqualTo(4);
+        assertThat(rejected(() -> parse("{'api': 'chat.completions', 'tenant_id': 'acme', 'tenant_weight': 0, "
+                + "'request': " + CHAT + "}")).param()).isEqualTo("tenant_weight");
+        assertThat(rejected(() -> parse("{'api': 'chat.completions', 'tenant_id': 'acme', 'tenant_weight': 'x', "
+                + "'request': " + CHAT + "}")).param()).isEqualTo("tenant_weight");
     }
 
     @Test

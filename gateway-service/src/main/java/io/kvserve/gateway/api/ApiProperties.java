@@ -9,7 +9,9 @@ import org.springframework.util.unit.DataSize;
  * What the tenant-facing API accepts ({@code gateway.api.*}).
  *
  * @param maxRequestSize        largest request body; larger ones get 413 without being read further
- * @param requestReadTimeout    longest time to receive a whole request body (slow clients get 408)
+ * @param requestReadTimeout    longest time to receive a whole request, headers and body; a slower
+ *                              client (slowloris) gets 408 and its connection is closed
+ * @param keepAliveTimeout      how long a kept-alive connection may wait for its next request head
  * @param defaultMaxTokensReserve completion tokens reserved against the token quota when a request gives
  *                              no {@code max_tokens}; reconciled with the real usage at the end
  * @param maxN                  most choices ({@code n}) per request
@@ -17,6 +19,7 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("gateway.api")
 public record ApiProperties(@DefaultValue("4MB") DataSize maxRequestSize,
                             @DefaultValue("10s") Duration requestReadTimeout,
+                            @DefaultValue("60s") Duration keepAliveTimeout,
                             @DefaultValue("256") int defaultMaxTokensReserve,
                             @DefaultValue("8") int maxN) {
 
@@ -27,6 +30,10 @@ public record ApiProperties(@DefaultValue("4MB") DataSize maxRequestSize,
         }
         if (requestReadTimeout.isNegative() || requestReadTimeout.isZero()) {
             throw new IllegalArgumentException("gateway.api.request-read-timeout=" + requestReadTimeout
+                    + " must be positive");
+        }
+        if (keepAliveTimeout.isNegative() || keepAliveTimeout.isZero()) {
+            throw new IllegalArgumentException("gateway.api.keep-alive-timeout=" + keepAliveTimeout
                     + " must be positive");
         }
         if (defaultMaxTokensReserve < 1) {

@@ -25,6 +25,7 @@ import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.BodyExtractors;
+import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -80,7 +81,17 @@ public final class GatewayHandler {
                 .POST("/v1/chat/completions", r -> call(r, Api.CHAT, Scope.CHAT_COMPLETIONS))
                 .POST("/v1/completions", r -> call(r, Api.COMPLETIONS, Scope.COMPLETIONS))
                 .GET("/v1/models", this::models)
+                .route(RequestPredicates.path("/v1/chat/completions").or(RequestPredicates.path("/v1/completions"))
+                        .or(RequestPredicates.path("/v1/models")), GatewayHandler::methodNotAllowed)
                 .build();
+    }
+
+    private static Mono<ServerResponse> methodNotAllowed(ServerRequest request) {
+        String allowed = request.path().equals("/v1/models") ? "GET" : "POST";
+        return ServerResponse.status(405).header(HttpHeaders.ALLOW, allowed).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(ErrorResponses.body(new OpenAiError("method " + request.method().name()
+                        + " is not allowed on " + request.path() + "; use " + allowed, "invalid_request_error", null,
+                        "method_not_allowed")));
     }
 
     Mono<ServerResponse> models(ServerRequest request) {
@@ -101,7 +112,7 @@ public final class GatewayHandler {
                     RoutedCall call = new RoutedCall(requestId, caller.tenantId(), endpoint, parsed.stream(),
                             parsed.includeUsage(), arrivedNanos);
                     return models.require(parsed.model())
-                            .then(quotas.admit(caller, reserveTokens(bytes, parsed.params())))
+                            .then(Mono.defer(() -> quotas.admit(caller, reserveTokens(bytes, parsed.params()))))
                             .flatMap(admission -> switch (admission) {
                                 case Admission.Rejected rejected -> {
                                     rejected.headers().applyTo(rateLimits);
@@ -109,17 +120,18 @@ public final class GatewayHandler {
                                 }
                                 case Admission.Admitted admitted -> {
                                     admitted.headers().applyTo(rateLimits);
-                                    yield route(call, bytes, admitted.lease(), rateLimits);
+                                    yield route(call, caller.tenantWeight(), bytes, admitted.lease(), rateLimits);
                                 }
                             });
                 }))
                 .onErrorResume(e -> ErrorResponses.response(e, rateLimits));
     }
 
-    private Mono<ServerResponse> route(RoutedCall call, byte[] body, Lease lease, HttpHeaders rateLimits) {
+    private Mono<ServerResponse> route(RoutedCall call, int tenantWeight, byte[] body, Lease lease,
+                                       HttpHeaders rateLimits) {
         return Mono.defer(() -> {
             call.placementSent();
-            return scheduler.place(call.api(), call.tenantId(), body, call.requestId());
+            return scheduler.place(call.api(), call.tenantId(), tenantWeight, body, call.requestId());
         }).flatMap(answer -> {
             call.placed(answer);
             Flux<Frame> frames = relay.frames(call, generateBody(call, body, answer))
@@ -149,10 +161,7 @@ public final class GatewayHandler {
 
     private Mono<Caller> authorize(ServerRequest request, Scope scope) {
         return authenticator.authenticate(request.headers().firstHeader(HttpHeaders.AUTHORIZATION))
-                .flatMap(caller -> caller.allows(scope) ? Mono.just(caller) : Mono.error(new OpenAiException(403,
-                        new OpenAiError("this API key does not have the scope '" + scope.wireName()
-                                + "' that " + request.path() + " needs; the operator can grant it",
-                                "permission_error", null, "missing_scope"), null)));
+                .doOnNext(caller -> caller.requireScope(scope));
     }
 
     private Mono<byte[]> body(ServerRequest request) {
@@ -173,10 +182,18 @@ public final class GatewayHandler {
                 })
                 .defaultIfEmpty(new byte[0])
                 .timeout(api.requestReadTimeout())
-                .onErrorMap(DataBufferLimitException.class, e -> OpenAiException.tooLarge(maxBytes))
-                .onErrorMap(TimeoutException.class, e -> new OpenAiException(408, new OpenAiError(
-                        "the request body did not arrive within " + api.requestReadTimeout().toSeconds() + "s",
-                        "invalid_request_error", null, "request_timeout"), null));
+                .onErrorMap(e -> switch (e) {
+                    case OpenAiException o -> o;
+                    case DataBufferLimitException l -> OpenAiException.tooLarge(maxBytes);
+                    // ours, or the server's read/request timeout (Netty's ReadTimeoutException and kin)
+                    case Exception t when t instanceof TimeoutException
+                            || t.getClass().getSimpleName().contains("Timeout") -> new OpenAiException(408,
+                            new OpenAiError("the request body did not arrive within "
+                                    + api.requestReadTimeout().toSeconds() + "s", "invalid_request_error", null,
+                                    "request_timeout"), null);
+                    default -> new OpenAiException(400, new OpenAiError("the request body could not be read: "
+                            + e.getClass().getSimpleName(), "invalid_request_error", null, null), null);
+                });
     }
 
     /** What the gateway needs of a checked request. */
@@ -204,16 +221,16 @@ public final class GatewayHandler {
     }
 
     /**
-     * The instance's internal generate call: the client's request as it came (asking for the usage
-     * chunk when streaming), the scheduler's token ids, the tenant's salt.
+     * The instance's internal generate call: the client's request, always streamed with the usage
+     * chunk (the gateway enforces time limits on tokens, assembles non-streamed responses and
+     * reconciles the token quota with the usage), the scheduler's token ids, the tenant's salt.
      */
     static byte[] generateBody(RoutedCall call, byte[] clientBody, PlacementAnswer answer) {
         ObjectNode request = (ObjectNode) OpenAiJson.MAPPER.readTree(clientBody);
-        if (call.stream()) {
-            ObjectNode options = request.get("stream_options") instanceof ObjectNode o ? o
-                    : request.putObject("stream_options");
-            options.put("include_usage", true);
-        }
+        request.put("stream", true);
+        ObjectNode options = request.get("stream_options") instanceof ObjectNode o ? o
+                : request.putObject("stream_options");
+        options.put("include_usage", true);
         ObjectNode envelope = OpenAiJson.MAPPER.createObjectNode();
         envelope.put("api", call.apiName());
         envelope.set("request", request);

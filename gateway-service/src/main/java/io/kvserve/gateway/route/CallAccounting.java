@@ -48,9 +48,11 @@ public final class CallAccounting {
             metrics.requestOverhead((call.placementSentNanos - call.arrivedNanos)
                     + (call.upstreamSentNanos - call.placedNanos));
         }
-        lease.release(call.chargedTokens()).subscribe(x -> { }, e -> LOG.warn("request {}: quota release failed: {}",
-                call.requestId, e.toString()));
         Usage usage = call.usage;
+        lease.release(usage != null ? io.kvserve.gateway.quota.Usage.of(usage.promptTokens(), usage.completionTokens(),
+                        usage.promptTokensDetails().cachedTokens())
+                : io.kvserve.gateway.quota.Usage.ofTotal(call.chargedTokens()))
+                .subscribe(x -> { }, e -> LOG.warn("request {}: quota release failed: {}", call.requestId, e.toString()));
         if (usage != null && call.placement != null) {
             int predicted = call.placement.predictedHitTokens();
             int delivered = usage.promptTokensDetails().cachedTokens();

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.client.ClientResponse;
@@ -28,8 +27,7 @@ import reactor.core.publisher.Mono;
  *                                   fallback takes them, half-open probes later
  *     bulkhead (instance id)        at most N calls in flight to one instance, none waiting
  *       time limits                 first event within first-token-timeout, then a gap of at most
- *                                   inter-token-timeout between events (streams); a whole response
- *                                   within response-timeout (non-streamed)
+ *                                   inter-token-timeout between events
  *         HTTP                      the events as they arrive, cut into whole SSE frames
  * </pre>
  *
@@ -55,8 +53,11 @@ public final class InstanceClient {
         this.bulkheads = bulkheads;
     }
 
-    /** The instance's events as they arrive (stream), or its whole response as one frame. */
-    public Flux<Frame> generate(Target target, byte[] body, boolean stream, String requestId) {
+    /**
+     * The instance's events as they arrive. The gateway asks for a stream whatever the client asked
+     * ({@code body} says {@code "stream": true}): the time limits need tokens to watch.
+     */
+    public Flux<Frame> generate(Target target, byte[] body, String requestId) {
         CircuitBreaker breaker = breakers.circuitBreaker(target.id());
         Bulkhead bulkhead = bulkheads.bulkhead(target.id());
         return Flux.defer(() -> {
@@ -65,15 +66,13 @@ public final class InstanceClient {
                     .contentType(MediaType.APPLICATION_JSON)
                     .headers(h -> headers(h, requestId))
                     .bodyValue(body)
-                    .exchangeToFlux(response -> frames(target, response, stream));
-            Flux<Frame> limited = stream
-                    ? frames.timeout(Mono.delay(routing.firstTokenTimeout()), f -> Mono.delay(routing.interTokenTimeout()))
-                    : frames.timeout(routing.responseTimeout());
-            return limited.doOnNext(f -> begun.set(true))
+                    .exchangeToFlux(response -> frames(target, response));
+            return frames.timeout(Mono.delay(routing.firstTokenTimeout()), f -> Mono.delay(routing.interTokenTimeout()))
+                    .doOnNext(f -> begun.set(true))
                     .onErrorMap(TimeoutException.class, e -> new UpstreamTimeoutException(target.id(), begun.get()
                             ? "instance " + target.id() + " sent nothing for " + seconds(routing.interTokenTimeout())
                             : "instance " + target.id() + " gave no first token within "
-                                    + seconds(stream ? routing.firstTokenTimeout() : routing.responseTimeout())));
+                                    + seconds(routing.firstTokenTimeout())));
         }).transformDeferred(BulkheadOperator.of(bulkhead)).transformDeferred(CircuitBreakerOperator.of(breaker));
     }
 
@@ -90,18 +89,9 @@ public final class InstanceClient {
         headers.setAccept(java.util.List.of(MediaType.TEXT_EVENT_STREAM, MediaType.APPLICATION_JSON));
     }
 
-    private static Flux<Frame> frames(Target target, ClientResponse response, boolean stream) {
+    private static Flux<Frame> frames(Target target, ClientResponse response) {
         if (response.statusCode().is2xxSuccessful()) {
-            Flux<DataBuffer> body = response.bodyToFlux(DataBuffer.class);
-            return stream ? SseFramer.frames(body) : DataBufferUtils.join(body).map(buffer -> {
-                try {
-                    byte[] bytes = new byte[buffer.readableByteCount()];
-                    buffer.read(bytes);
-                    return Frame.now(bytes);
-                } finally {
-                    DataBufferUtils.release(buffer);
-                }
-            }).flux();
+            return SseFramer.frames(response.bodyToFlux(DataBuffer.class));
         }
         int status = response.statusCode().value();
         Duration retryAfter = retryAfter(response.headers().asHttpHeaders().getFirst(HttpHeaders.RETRY_AFTER));

@@ -22,9 +22,12 @@ import reactor.core.publisher.Flux;
  *   instance, fallback 1, fallback 2, ...   tried in order while nothing has reached the client:
  *                                           refused connection, 429/5xx, open breaker, full
  *                                           bulkhead, no first token in time -&gt; next one
- *   first frame relayed                     the request is committed to that instance: a later
- *                                           failure ends the stream with an error event + [DONE]
+ *   first frame relayed                     a stream is committed to that instance: a later
+ *                                           failure ends it with an error event + [DONE]
  *   stream ends without [DONE]              the same: the client always sees how a stream ended
+ *   non-streamed request                    assembled here from the instance's stream
+ *                                           ({@link ResponseAssembly}): nothing reaches the client
+ *                                           before the end, so any failure may move on
  * </pre>
  *
  * The gateway asks every instance for the usage chunk (it reconciles the token quota with it) and
@@ -58,7 +61,7 @@ public final class Relay {
                 call.sawDone = true;
             } else if (frame.isError()) {
                 call.failedMidStream = true; // the instance's own error event (engine error, abort)
-            } else if (!call.stream || frame.hasUsage()) {
+            } else if (frame.hasUsage()) {
                 call.captureUsage(frame);
             }
         });
@@ -87,7 +90,8 @@ public final class Relay {
         Target target = targets.get(index);
         return Flux.defer(() -> {
             call.attempt(target);
-            return instances.generate(target, body, call.stream, call.requestId);
+            Flux<Frame> frames = instances.generate(target, body, call.requestId);
+            return call.stream ? frames : ResponseAssembly.of(call.api, target.id(), frames).flux();
         }).onErrorResume(e -> {
             if (call.started || index + 1 >= targets.size() || !retryable(e)) {
                 return Flux.error(e);
@@ -115,6 +119,7 @@ public final class Relay {
             case CallNotPermittedException c -> true;
             case BulkheadFullException b -> true;
             case WebClientException w -> true; // refused, reset, closed before a response
+            case java.io.IOException io -> true; // closed while the body was coming (PrematureCloseException)
             case OpenAiException o -> false;   // the instance refused the request itself (400, 404, ...)
             default -> false;
         };
@@ -127,6 +132,7 @@ public final class Relay {
             case CallNotPermittedException c -> "circuit_open";
             case BulkheadFullException b -> "bulkhead_full";
             case WebClientException w -> "connection";
+            case java.io.IOException io -> "connection";
             default -> "other";
         };
     }
@@ -144,6 +150,8 @@ public final class Relay {
                     "every instance that could serve the request is at its concurrency limit", RETRY_AFTER);
             case WebClientException w -> OpenAiException.unavailable("no inference instance could be reached ("
                     + w.getMostSpecificCause().getClass().getSimpleName() + ")", RETRY_AFTER);
+            case java.io.IOException io -> OpenAiException.unavailable("the connection to the inference instance "
+                    + "failed (" + io.getClass().getSimpleName() + ")", RETRY_AFTER);
             default -> {
                 LOG.error("request {}: routing failed", call.requestId, e);
                 yield OpenAiException.internal("routing failed: " + e.getClass().getSimpleName());

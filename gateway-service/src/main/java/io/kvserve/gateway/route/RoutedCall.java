@@ -13,6 +13,8 @@ import tools.jackson.databind.JsonNode;
  */
 public final class RoutedCall {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RoutedCall.class);
+
     final String requestId;
     final String tenantId;
     final Api api;
@@ -104,13 +106,21 @@ public final class RoutedCall {
         }
     }
 
-    /** Picks the usage out of a usage chunk or a complete response. */
+    /**
+     * Picks the usage out of a usage chunk or a complete response. A body that is not what an
+     * instance writes leaves the usage unknown (charged as {@link #chargedTokens()} says); it never
+     * fails the request, whose bytes go to the client as they came.
+     */
     void captureUsage(Frame frame) {
-        JsonNode node = OpenAiJson.MAPPER.readTree(stream ? frame.json() : new String(frame.bytes(),
-                java.nio.charset.StandardCharsets.UTF_8)).path("usage");
-        if (node.isObject()) {
-            usage = Usage.of(node.path("prompt_tokens").asInt(0), node.path("completion_tokens").asInt(0),
-                    node.path("prompt_tokens_details").path("cached_tokens").asInt(0));
+        try {
+            JsonNode node = OpenAiJson.MAPPER.readTree(stream ? frame.json()
+                    : new String(frame.bytes(), java.nio.charset.StandardCharsets.UTF_8)).path("usage");
+            if (node.isObject()) {
+                usage = Usage.of(node.path("prompt_tokens").asInt(0), node.path("completion_tokens").asInt(0),
+                        node.path("prompt_tokens_details").path("cached_tokens").asInt(0));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("request {}: no usage in the response of instance {}: {}", requestId, instanceId, e.toString());
         }
     }
 

@@ -14,11 +14,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param modelsRefresh             how often the list of placeable models is fetched from the scheduler
  * @param internalToken             bearer token for the instances' internal generate endpoint
  *                                  ({@code kvserve.instance.internal-token} there); empty sends none
- * @param firstTokenTimeout         longest wait for an instance's first event of a stream; past it the
- *                                  next fallback instance is tried
- * @param interTokenTimeout         longest gap between two events of a stream once it has begun; past it
- *                                  the stream ends with an error event
- * @param responseTimeout           longest wait for a whole non-streamed response
+ * @param firstTokenTimeout         longest wait for an instance's first event; past it the next
+ *                                  fallback instance is tried
+ * @param interTokenTimeout         longest gap between two events once they have begun; past it a
+ *                                  stream ends with an error event (a non-streamed request moves on
+ *                                  to the next instance)
  * @param connectTimeout            TCP connect timeout to the scheduler and the instances
  * @param maxConnectionsPerInstance HTTP/1.1 connections to one instance (one per open stream)
  */
@@ -29,7 +29,6 @@ public record RoutingProperties(@DefaultValue("http://127.0.0.1:8200") URI sched
                                 @DefaultValue("") String internalToken,
                                 @DefaultValue("60s") Duration firstTokenTimeout,
                                 @DefaultValue("30s") Duration interTokenTimeout,
-                                @DefaultValue("10m") Duration responseTimeout,
                                 @DefaultValue("2s") Duration connectTimeout,
                                 @DefaultValue("4096") int maxConnectionsPerInstance) {
 
@@ -38,7 +37,6 @@ public record RoutingProperties(@DefaultValue("http://127.0.0.1:8200") URI sched
         requirePositive("models-refresh", modelsRefresh);
         requirePositive("first-token-timeout", firstTokenTimeout);
         requirePositive("inter-token-timeout", interTokenTimeout);
-        requirePositive("response-timeout", responseTimeout);
         requirePositive("connect-timeout", connectTimeout);
         if (maxConnectionsPerInstance < 1) {
             throw new IllegalArgumentException("gateway.routing.max-connections-per-instance=" + maxConnectionsPerInstance

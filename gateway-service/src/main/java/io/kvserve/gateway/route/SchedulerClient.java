@@ -45,11 +45,12 @@ public final class SchedulerClient {
      * tokenizes it). Its refusals (400, 404, 429 queue full, 503 no live instance) come back as the
      * {@link OpenAiException} to answer; an unreachable scheduler is 503.
      */
-    public Mono<PlacementAnswer> place(Api api, String tenantId, byte[] requestBody, String requestId) {
+    public Mono<PlacementAnswer> place(Api api, String tenantId, int tenantWeight, byte[] requestBody,
+                                       String requestId) {
         return webClient.post().uri(baseUrl + "/v1/place")
                 .contentType(MediaType.APPLICATION_JSON)
                 .header("x-request-id", requestId)
-                .bodyValue(placeBody(api, tenantId, requestBody))
+                .bodyValue(placeBody(api, tenantId, tenantWeight, requestBody))
                 .exchangeToMono(response -> response.statusCode().is2xxSuccessful()
                         ? response.bodyToMono(byte[].class).map(b -> OpenAiJson.MAPPER.readValue(b, PlacementAnswer.class))
                         : refusal(response))
@@ -81,13 +82,14 @@ public final class SchedulerClient {
                 .subscribe(ok -> { }, e -> LOG.debug("outcome report failed: {}", e.toString()));
     }
 
-    /** {@code {"api": ..., "tenant_id": ..., "request": <the client's body as it came>}}. */
-    static byte[] placeBody(Api api, String tenantId, byte[] requestBody) {
+    /** {@code {"api": ..., "tenant_id": ..., "tenant_weight": ..., "request": <the client's body as it came>}}. */
+    static byte[] placeBody(Api api, String tenantId, int tenantWeight, byte[] requestBody) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(requestBody.length + 96);
         out.writeBytes(("{\"api\":\"" + (api == Api.CHAT ? "chat.completions" : "completions") + "\",\"tenant_id\":")
                 .getBytes(StandardCharsets.UTF_8));
         out.writeBytes(OpenAiJson.MAPPER.writeValueAsBytes(tenantId));
-        out.writeBytes(",\"request\":".getBytes(StandardCharsets.UTF_8));
+        int weight = Math.clamp(tenantWeight, 1, io.kvserve.common.openai.OpenAiRequests.MAX_TENANT_WEIGHT);
+        out.writeBytes((",\"tenant_weight\":" + weight + ",\"request\":").getBytes(StandardCharsets.UTF_8));
         out.writeBytes(requestBody);
         out.write('}');
         return out.toByteArray();

@@ -68,6 +68,8 @@ public final class Placer implements SmartLifecycle {
     private final Counter unknownHits;
     private final Map<String, Integer> placedSinceHeartbeat = new ConcurrentHashMap<>();
     private final Map<String, AdmissionQueue<Pending>> queues = new ConcurrentHashMap<>();
+    /** Each tenant's DRR weight as the gateway last sent it (its operator sets it); 1 until then. */
+    private final Map<String, Double> tenantWeights = new ConcurrentHashMap<>();
     private final Saturation saturation;
     private final AdmissionQueue.Config queueConfig;
     private final Counter queued;
@@ -189,8 +191,9 @@ public final class Placer implements SmartLifecycle {
         if (live.isEmpty() || !saturation.allSaturated(request, snapshot)) {
             return Mono.fromCallable(() -> decide(pending, live, snapshot, request));
         }
+        tenantWeights.put(pending.call().tenantId(), (double) pending.call().tenantWeight());
         AdmissionQueue<Pending> queue = queues.computeIfAbsent(pending.call().model(),
-                m -> new AdmissionQueue<>(queueConfig));
+                m -> new AdmissionQueue<>(queueConfig, tenant -> tenantWeights.getOrDefault(tenant, 1.0)));
         int best = pending.hits().map(h -> h.cachedTokensByInstance().values().stream().mapToInt(Integer::intValue)
                 .max().orElse(0)).orElse(0);
         boolean accepted;

@@ -26,6 +26,9 @@ import tools.jackson.databind.JsonNode;
 public final class SchedulerHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(SchedulerHandler.class);
+    /** One line per placement under the gateway's request id; off with the level of io.kvserve.requests. */
+    private static final Logger REQUEST_LOG = LoggerFactory.getLogger("io.kvserve.requests");
+    private static final java.util.regex.Pattern REQUEST_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final int MAX_BODY_BYTES = 8 << 20;
 
     private final Placer placer;
@@ -55,10 +58,24 @@ public final class SchedulerHandler {
     }
 
     Mono<ServerResponse> place(ServerRequest request) {
+        String requestId = requestId(request);
         return body(request).flatMap(placer::place)
+                .doOnNext(answer -> REQUEST_LOG.info("request {} placed model={} instance={} "
+                                + "predicted_hit_tokens={} policy={} reason={} kvshare={}", requestId, answer.model(),
+                        answer.instance().id(), answer.predictedHitTokens(), answer.policy(), answer.reason(),
+                        answer.kvshare()))
                 .flatMap(answer -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
                         .bodyValue(OpenAiJson.MAPPER.writeValueAsBytes(answer)))
-                .onErrorResume(SchedulerHandler::error);
+                .onErrorResume(e -> {
+                    REQUEST_LOG.info("request {} not placed: {}", requestId, e.getMessage());
+                    return error(e);
+                });
+    }
+
+    /** The gateway's {@code x-request-id} when it is a sane token, for the log line; else "-". */
+    private static String requestId(ServerRequest request) {
+        String id = request.headers().firstHeader("x-request-id");
+        return id != null && REQUEST_ID.matcher(id).matches() ? id : "-";
     }
 
     /** {@code {"tenant_id", "predicted_hit_tokens", "delivered_hit_tokens"}}: what the instance really hit. */

@@ -187,8 +187,13 @@ public final class OpenAiHandler {
                 : (generate.api() == Api.CHAT ? "chatcmpl-" : "cmpl-") + newId();
         boolean includeUsage = generate.api() == Api.CHAT ? generate.chat().includeUsage()
                 : generate.completion().includeUsage();
-        String echo = generate.api() == Api.COMPLETIONS && generate.completion().echo()
-                ? decode(model, promptIds, "prompt_token_ids") : "";
+        String echo = "";
+        if (generate.api() == Api.COMPLETIONS && generate.completion().echo()) {
+            // the same echo as the public endpoint: the prompt as the client wrote it (decoding the ids
+            // would add the special tokens the tokenizer put in, e.g. BOS)
+            echo = generate.completion().prompt() instanceof CompletionRequest.Prompt.Text text ? text.text()
+                    : decode(model, promptIds, "prompt_token_ids");
+        }
         return new PreparedCall(generate.api(), id, generate.params(), generate.stream(), includeUsage, promptIds, echo,
                 generate.tenantId(), generate.cacheSalt(), generate.numPublishedBlocks());
     }

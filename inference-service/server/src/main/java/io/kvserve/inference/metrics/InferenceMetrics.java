@@ -16,6 +16,8 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Prometheus metrics under vLLM's names where the concept is the same, so vLLM dashboards and
@@ -32,6 +34,8 @@ import java.util.function.ToDoubleFunction;
  * are vLLM's.
  */
 public final class InferenceMetrics implements RequestObserver {
+
+    private static final Logger REQUEST_LOG = LoggerFactory.getLogger("io.kvserve.requests");
 
     static final double[] TTFT_BUCKETS = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
             5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0};
@@ -165,6 +169,18 @@ public final class InferenceMetrics implements RequestObserver {
                         .increment(usage.cachedPromptTokens());
                 tenantCounter("kvserve:tenant_generation_tokens", "Generated tokens per tenant")
                         .increment(usage.completionTokens());
+            }
+            // one line per request, under the gateway's request id (the engine request id is
+            // <cmpl-|chatcmpl-><x-request-id>-<choice>); logger io.kvserve.requests, off with its level
+            if (REQUEST_LOG.isInfoEnabled()) {
+                REQUEST_LOG.info("request {} tenant={} finish={} prompt_tokens={} cached_tokens={} completion_tokens={} "
+                                + "ttft_ms={} e2e_ms={}", output.requestId(), tenant, reason,
+                        usage == null ? -1 : usage.promptTokens(), usage == null ? -1 : usage.cachedPromptTokens(),
+                        usage == null ? -1 : usage.completionTokens(),
+                        timings == null || timings.firstTokenNanos() < 0 ? -1
+                                : (timings.firstTokenNanos() - timings.arrivalNanos()) / 1_000_000,
+                        timings == null || timings.finishedNanos() < 0 ? -1
+                                : (timings.finishedNanos() - timings.arrivalNanos()) / 1_000_000);
             }
         }
 
