@@ -87,7 +87,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the prompts; round r of both routes sends the same ones (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--timeout", defaultValue = "300s", converter = BenchServingCommand.DurationConverter.class,
+    @Option(names = "--timeout", defaultValue = "120s", converter = BenchServingCommand.DurationConverter.class,
             description = "The most one request may take (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
@@ -274,7 +274,8 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     // ---- the measurement
 
     /** One measured round on one route. */
-    record Round(int number, Route route, BenchReport report, List<RequestRecord> records, int peakOpenStreams) {
+    record Round(int number, Route route, BenchReport report, List<RequestRecord> records, int peakOpenStreams,
+                 int peakAcceptBacklog) {
     }
 
     /** The gateway's overhead over its measured rounds, per phase ({@code request}, {@code chunk}). */
@@ -292,21 +293,26 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     }
 
     record Result(List<Round> rounds, Map<Route, BenchReport> byRoute, List<Overhead> overheads,
-                  Map<Timing, PrometheusText.Buckets> timings, int peakOpenStreams, int numWarmupFailed) {
+                  Map<Timing, PrometheusText.Buckets> timings, int peakOpenStreams, int peakAcceptBacklog,
+                  Map<Route, BenchReport> warmups) {
+
+        int numWarmupFailed() {
+            return warmups.values().stream().mapToInt(BenchReport::numFailed).sum();
+        }
 
         int numFailed() {
-            return numWarmupFailed + byRoute.values().stream().mapToInt(BenchReport::numFailed).sum();
+            return numWarmupFailed() + byRoute.values().stream().mapToInt(BenchReport::numFailed).sum();
         }
 
         void print(PrintWriter out, BenchGatewayCommand c) {
             out.println();
-            out.println("round  route     ok      failed  TTFT p50  TTFT p99   ITL p50   ITL p99   out tok/s  peak open");
+            out.println("round  route     ok      failed  TTFT p50  TTFT p99   ITL p50   ITL p99   out tok/s  peak open streams / accept backlog");
             for (Round r : rounds) {
                 row(out, Integer.toString(r.number()), r.route(), r.report(),
-                        r.route() == Route.gateway ? Integer.toString(r.peakOpenStreams()) : "");
+                        r.route() == Route.gateway ? peaks(r.peakOpenStreams(), r.peakAcceptBacklog()) : "");
             }
             for (Route route : Route.values()) {
-                row(out, "all", route, byRoute.get(route), route == Route.gateway ? Integer.toString(peakOpenStreams) : "");
+                row(out, "all", route, byRoute.get(route), route == Route.gateway ? peaks(peakOpenStreams, peakAcceptBacklog) : "");
             }
             BenchReport g = byRoute.get(Route.gateway);
             BenchReport d = byRoute.get(Route.direct);
@@ -334,13 +340,16 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "Peak of open streams through the gateway (kvserve_gateway_open_streams, sampled every %d ms): %d%n",
                     SAMPLE_INTERVAL.toMillis(), peakOpenStreams);
+            if (peakAcceptBacklog >= 0) {
+                out.printf(Locale.ROOT, "Peak accept backlog of the gateway's listening socket (/proc/net/tcp*, sampled every %d ms): %d%n",
+                        SAMPLE_INTERVAL.toMillis() * OpenStreamsSampler.BACKLOG_EVERY, peakAcceptBacklog);
+            }
             out.println("Errors:" + (numFailed() == 0 ? " none" : ""));
             for (Route route : Route.values()) {
                 byRoute.get(route).errors().forEach((type, n) -> out.printf(Locale.ROOT, "  %-8s %-50s %d%n", route, type, n));
             }
-            if (numWarmupFailed > 0) {
-                out.printf(Locale.ROOT, "  %d warm-up requests failed (see the instance's and the services' logs)%n", numWarmupFailed);
-            }
+            warmups.forEach((route, report) -> report.errors().forEach((type, n) ->
+                    out.printf(Locale.ROOT, "  %-8s %-50s %d (warm-up)%n", route, type, n)));
             out.println("Machine at the end: " + machine());
             out.println(verdict(c.concurrency));
             out.flush();
@@ -359,6 +368,10 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             }
             return "Target (gateway overhead p99 < 2 ms per request and per chunk at " + concurrency
                     + " streams, no errors): " + (missed.isEmpty() ? "met" : "NOT met (" + String.join(", ", missed) + ")");
+        }
+
+        private static String peaks(int openStreams, int acceptBacklog) {
+            return openStreams + " / " + (acceptBacklog >= 0 ? Integer.toString(acceptBacklog) : "n/a");
         }
 
         private static double share(PrometheusText.Buckets b, double seconds) {
@@ -380,11 +393,10 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                         + "(gateway, direct, ...), %d requests each, after %d warm-up per route; %d -> %d tokens (ignore_eos)%n",
                 api, endpoints.model(), concurrency, numRounds, perRound, warmup, inputLen, outputLen);
         out.flush();
-        int numWarmupFailed = 0;
+        Map<Route, BenchReport> warmups = new EnumMap<>(Route.class);
         for (Route route : Route.values()) {
             if (warmup > 0) {
-                List<RequestRecord> records = runRound(endpoints, key, route, seed - 1, warmup);
-                numWarmupFailed += (int) records.stream().filter(r -> !r.succeeded()).count();
+                warmups.put(route, BenchReport.of(runRound(endpoints, key, route, seed - 1, warmup), 1));
             }
         }
         List<Round> rounds = new ArrayList<>();
@@ -392,6 +404,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         Map<Route, Double> secondsByRoute = new EnumMap<>(Route.class);
         Map<String, PrometheusText.Buckets> overheadBuckets = new LinkedHashMap<>();
         int peak = 0;
+        int peakBacklog = -1;
         List<Timing> timings = timings(endpoints);
         Map<Timing, PrometheusText.Buckets> timingBuckets = new LinkedHashMap<>();
         for (int round = 1; round <= numRounds; round++) {
@@ -410,6 +423,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                 }
                 double seconds = (System.nanoTime() - startNanos) / 1e9;
                 int roundPeak = 0;
+                int roundBacklog = -1;
                 if (route == Route.gateway) {
                     PrometheusText after = scrape(endpoints.gatewayUrl());
                     for (String phase : PHASES) {
@@ -424,9 +438,11 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                     }
                     roundPeak = sampler.peak();
                     peak = Math.max(peak, roundPeak);
+                    roundBacklog = sampler.peakBacklog();
+                    peakBacklog = Math.max(peakBacklog, roundBacklog);
                 }
                 BenchReport report = BenchReport.of(records, seconds);
-                rounds.add(new Round(round, route, report, records, roundPeak));
+                rounds.add(new Round(round, route, report, records, roundPeak, roundBacklog));
                 recordsByRoute.computeIfAbsent(route, r -> new ArrayList<>()).addAll(records);
                 secondsByRoute.merge(route, seconds, Double::sum);
                 out.printf(Locale.ROOT, "bench-gateway: round %d %-7s %d ok, %d failed in %.1f s%n", round, route,
@@ -442,7 +458,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         for (String phase : PHASES) {
             overheads.add(new Overhead(phase, overheadBuckets.get(phase)));
         }
-        return new Result(rounds, byRoute, overheads, timingBuckets, peak, numWarmupFailed);
+        return new Result(rounds, byRoute, overheads, timingBuckets, peak, peakBacklog, warmups);
     }
 
     /** The other latencies on the gateway route, where the services are known. */
@@ -492,18 +508,30 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         return PrometheusText.parse(r.body());
     }
 
-    /** Polls the gateway's open-stream gauge on a virtual thread and keeps the highest value seen. */
+    /**
+     * Polls the gateway's open-stream gauge every 100 ms on a virtual thread and keeps the highest value
+     * seen; on Linux, when the gateway is on this machine, also its listening socket's accept backlog
+     * once a second ({@code /proc/net/tcp*}: connections the kernel has accepted and the gateway has
+     * not taken yet, time its own clocks cannot see).
+     */
     static final class OpenStreamsSampler {
+        private static final int BACKLOG_EVERY = 10;
         private final AtomicInteger peak = new AtomicInteger();
+        private final AtomicInteger peakBacklog = new AtomicInteger(-1);
         private volatile boolean running = true;
         private Thread thread;
 
         static OpenStreamsSampler start(HttpClient http, URI gateway) {
             OpenStreamsSampler sampler = new OpenStreamsSampler();
             URI url = gateway.resolve("/actuator/metrics/kvserve.gateway.open.streams");
+            boolean local = "127.0.0.1".equals(gateway.getHost()) || "localhost".equals(gateway.getHost());
             sampler.thread = Thread.ofVirtual().name("bench-open-streams").start(() -> {
-                while (sampler.running) {
+                for (int i = 0; sampler.running; i++) {
                     try {
+                        if (local && i % BACKLOG_EVERY == 0) {
+                            int backlog = ListenBacklog.of(gateway.getPort());
+                            sampler.peakBacklog.accumulateAndGet(backlog, Math::max);
+                        }
                         HttpResponse<String> r = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).GET().build(),
                                 HttpResponse.BodyHandlers.ofString());
                         if (r.statusCode() == 200) {
@@ -529,6 +557,54 @@ public final class BenchGatewayCommand implements Callable<Integer> {
 
         int peak() {
             return peak.get();
+        }
+
+        /** The highest accept backlog seen; -1 when it could not be read (not Linux, or a remote gateway). */
+        int peakBacklog() {
+            return peakBacklog.get();
+        }
+    }
+
+    /**
+     * The accept backlog of the listening TCP socket on a port, from Linux's {@code /proc/net/tcp} and
+     * {@code /proc/net/tcp6}: for a socket in state LISTEN ({@code 0A}) the {@code rx_queue} field is
+     * the number of connections waiting for {@code accept()}.
+     *
+     * <pre>
+     *   sl  local_address                          rem_address ... st tx_queue:rx_queue ...
+     *   1:  00000000000000000000000000000000:88DD  ...:0000        0A 00000000:000001DE
+     *                                        └port (hex)          └LISTEN     └backlog 478
+     * </pre>
+     */
+    static final class ListenBacklog {
+
+        private ListenBacklog() {
+        }
+
+        /** The backlog; -1 when no listening socket on {@code port} is found (or the files are not there). */
+        static int of(int port) {
+            int backlog = -1;
+            for (String file : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+                try {
+                    backlog = Math.max(backlog, of(Files.readAllLines(Path.of(file)), port));
+                } catch (IOException | RuntimeException e) {
+                    // not Linux, or no such table: nothing to add
+                }
+            }
+            return backlog;
+        }
+
+        static int of(List<String> lines, int port) {
+            String portHex = String.format(Locale.ROOT, "%04X", port);
+            int backlog = -1;
+            for (String line : lines) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 4 && f[3].equals("0A") && f[1].endsWith(":" + portHex)) {
+                    String queues = f[4];
+                    backlog = Math.max(backlog, Integer.parseInt(queues.substring(queues.indexOf(':') + 1), 16));
+                }
+            }
+            return backlog;
         }
     }
 
@@ -557,6 +633,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             o.put("route", r.route().name());
             if (r.route() == Route.gateway) {
                 o.put("peak_open_streams", r.peakOpenStreams());
+                o.put("peak_accept_backlog", r.peakAcceptBacklog());
             }
             r.report().writeTo(o.putObject("summary"));
         }
@@ -580,8 +657,11 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             o.put("p99_ms_from_buckets", b.quantile(0.99) * 1e3);
         });
         json.put("peak_open_streams", result.peakOpenStreams());
+        json.put("peak_accept_backlog", result.peakAcceptBacklog());
         json.put("machine_at_the_end", machine());
-        json.put("warmup_failed", result.numWarmupFailed());
+        ObjectNode warmupErrors = json.putObject("warmup_errors");
+        result.warmups().forEach((route, report) -> report.errors().forEach((type, n) ->
+                warmupErrors.put(route.name() + " " + type, n)));
         json.put("verdict", result.verdict(concurrency));
         Path parent = jsonFile.toAbsolutePath().getParent();
         if (parent != null) {
