@@ -275,7 +275,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
 
     /** One measured round on one route. */
     record Round(int number, Route route, BenchReport report, List<RequestRecord> records, int peakOpenStreams,
-                 int peakAcceptBacklog) {
+                 ListenBacklog peakBacklog) {
     }
 
     /** The gateway's overhead over its measured rounds, per phase ({@code request}, {@code chunk}). */
@@ -293,7 +293,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     }
 
     record Result(List<Round> rounds, Map<Route, BenchReport> byRoute, List<Overhead> overheads,
-                  Map<Timing, PrometheusText.Buckets> timings, int peakOpenStreams, int peakAcceptBacklog,
+                  Map<Timing, PrometheusText.Buckets> timings, int peakOpenStreams, ListenBacklog peakBacklog,
                   Map<Route, BenchReport> warmups) {
 
         int numWarmupFailed() {
@@ -306,13 +306,13 @@ public final class BenchGatewayCommand implements Callable<Integer> {
 
         void print(PrintWriter out, BenchGatewayCommand c) {
             out.println();
-            out.println("round  route     ok      failed  TTFT p50  TTFT p99   ITL p50   ITL p99   out tok/s  peak open streams / accept backlog");
+            out.println("round  route     ok      failed  TTFT p50  TTFT p99   ITL p50   ITL p99   out tok/s  peak: open streams | accept backlog / unread conns");
             for (Round r : rounds) {
                 row(out, Integer.toString(r.number()), r.route(), r.report(),
-                        r.route() == Route.gateway ? peaks(r.peakOpenStreams(), r.peakAcceptBacklog()) : "");
+                        r.route() == Route.gateway ? peaks(r.peakOpenStreams(), r.peakBacklog()) : "");
             }
             for (Route route : Route.values()) {
-                row(out, "all", route, byRoute.get(route), route == Route.gateway ? peaks(peakOpenStreams, peakAcceptBacklog) : "");
+                row(out, "all", route, byRoute.get(route), route == Route.gateway ? peaks(peakOpenStreams, peakBacklog) : "");
             }
             BenchReport g = byRoute.get(Route.gateway);
             BenchReport d = byRoute.get(Route.direct);
@@ -340,9 +340,11 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "Peak of open streams through the gateway (kvserve_gateway_open_streams, sampled every %d ms): %d%n",
                     SAMPLE_INTERVAL.toMillis(), peakOpenStreams);
-            if (peakAcceptBacklog >= 0) {
-                out.printf(Locale.ROOT, "Peak accept backlog of the gateway's listening socket (/proc/net/tcp*, sampled every %d ms): %d%n",
-                        SAMPLE_INTERVAL.toMillis() * OpenStreamsSampler.BACKLOG_EVERY, peakAcceptBacklog);
+            if (peakBacklog.acceptBacklog() >= 0) {
+                out.printf(Locale.ROOT, "Peak of connections waiting in the kernel for the gateway (/proc/net/tcp*, sampled every %d ms): "
+                                + "%d not accepted yet, %d accepted with bytes unread%n",
+                        SAMPLE_INTERVAL.toMillis() * OpenStreamsSampler.BACKLOG_EVERY, peakBacklog.acceptBacklog(),
+                        peakBacklog.numUnreadConnections());
             }
             out.println("Errors:" + (numFailed() == 0 ? " none" : ""));
             for (Route route : Route.values()) {
@@ -370,8 +372,8 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                     + " streams, no errors): " + (missed.isEmpty() ? "met" : "NOT met (" + String.join(", ", missed) + ")");
         }
 
-        private static String peaks(int openStreams, int acceptBacklog) {
-            return openStreams + " / " + (acceptBacklog >= 0 ? Integer.toString(acceptBacklog) : "n/a");
+        private static String peaks(int openStreams, ListenBacklog backlog) {
+            return openStreams + " | " + backlog;
         }
 
         private static double share(PrometheusText.Buckets b, double seconds) {
@@ -404,7 +406,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         Map<Route, Double> secondsByRoute = new EnumMap<>(Route.class);
         Map<String, PrometheusText.Buckets> overheadBuckets = new LinkedHashMap<>();
         int peak = 0;
-        int peakBacklog = -1;
+        ListenBacklog peakBacklog = ListenBacklog.UNKNOWN;
         List<Timing> timings = timings(endpoints);
         Map<Timing, PrometheusText.Buckets> timingBuckets = new LinkedHashMap<>();
         for (int round = 1; round <= numRounds; round++) {
@@ -423,7 +425,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                 }
                 double seconds = (System.nanoTime() - startNanos) / 1e9;
                 int roundPeak = 0;
-                int roundBacklog = -1;
+                ListenBacklog roundBacklog = ListenBacklog.UNKNOWN;
                 if (route == Route.gateway) {
                     PrometheusText after = scrape(endpoints.gatewayUrl());
                     for (String phase : PHASES) {
@@ -439,7 +441,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                     roundPeak = sampler.peak();
                     peak = Math.max(peak, roundPeak);
                     roundBacklog = sampler.peakBacklog();
-                    peakBacklog = Math.max(peakBacklog, roundBacklog);
+                    peakBacklog = peakBacklog.max(roundBacklog);
                 }
                 BenchReport report = BenchReport.of(records, seconds);
                 rounds.add(new Round(round, route, report, records, roundPeak, roundBacklog));
@@ -517,7 +519,8 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     static final class OpenStreamsSampler {
         private static final int BACKLOG_EVERY = 10;
         private final AtomicInteger peak = new AtomicInteger();
-        private final AtomicInteger peakBacklog = new AtomicInteger(-1);
+        private final java.util.concurrent.atomic.AtomicReference<ListenBacklog> peakBacklog =
+                new java.util.concurrent.atomic.AtomicReference<>(ListenBacklog.UNKNOWN);
         private volatile boolean running = true;
         private Thread thread;
 
@@ -529,8 +532,8 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                 for (int i = 0; sampler.running; i++) {
                     try {
                         if (local && i % BACKLOG_EVERY == 0) {
-                            int backlog = ListenBacklog.of(gateway.getPort());
-                            sampler.peakBacklog.accumulateAndGet(backlog, Math::max);
+                            ListenBacklog backlog = ListenBacklog.of(gateway.getPort());
+                            sampler.peakBacklog.accumulateAndGet(backlog, ListenBacklog::max);
                         }
                         HttpResponse<String> r = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).GET().build(),
                                 HttpResponse.BodyHandlers.ofString());
@@ -559,52 +562,73 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             return peak.get();
         }
 
-        /** The highest accept backlog seen; -1 when it could not be read (not Linux, or a remote gateway). */
-        int peakBacklog() {
+        /** The highest queues seen; {@link ListenBacklog#UNKNOWN} when they could not be read (not Linux, or a remote gateway). */
+        ListenBacklog peakBacklog() {
             return peakBacklog.get();
         }
     }
 
     /**
-     * The accept backlog of the listening TCP socket on a port, from Linux's {@code /proc/net/tcp} and
-     * {@code /proc/net/tcp6}: for a socket in state LISTEN ({@code 0A}) the {@code rx_queue} field is
-     * the number of connections waiting for {@code accept()}.
+     * What waits in the kernel for the gateway on a port, from Linux's {@code /proc/net/tcp} and
+     * {@code /proc/net/tcp6}: the accept backlog (for the socket in state LISTEN, {@code 0A}, the
+     * {@code rx_queue} field counts connections waiting for {@code accept()}) and the accepted
+     * connections whose received bytes the gateway has not read yet (state ESTABLISHED, {@code 01},
+     * with {@code rx_queue} above 0). Both are time the gateway's own clocks cannot see: they start
+     * when it has read a request.
      *
      * <pre>
      *   sl  local_address                          rem_address ... st tx_queue:rx_queue ...
      *   1:  00000000000000000000000000000000:88DD  ...:0000        0A 00000000:000001DE
      *                                        └port (hex)          └LISTEN     └backlog 478
      * </pre>
+     *
+     * @param acceptBacklog      connections not accepted yet; -1 when no listener on the port was found
+     * @param numUnreadConnections accepted connections with bytes not read yet
      */
-    static final class ListenBacklog {
+    record ListenBacklog(int acceptBacklog, int numUnreadConnections) {
 
-        private ListenBacklog() {
-        }
+        static final ListenBacklog UNKNOWN = new ListenBacklog(-1, -1);
 
-        /** The backlog; -1 when no listening socket on {@code port} is found (or the files are not there). */
-        static int of(int port) {
-            int backlog = -1;
+        /** The port's queues now; {@link #UNKNOWN} when the tables cannot be read (not Linux). */
+        static ListenBacklog of(int port) {
+            List<String> lines = new ArrayList<>();
             for (String file : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
                 try {
-                    backlog = Math.max(backlog, of(Files.readAllLines(Path.of(file)), port));
+                    lines.addAll(Files.readAllLines(Path.of(file)));
                 } catch (IOException | RuntimeException e) {
                     // not Linux, or no such table: nothing to add
                 }
             }
-            return backlog;
+            return lines.isEmpty() ? UNKNOWN : of(lines, port);
         }
 
-        static int of(List<String> lines, int port) {
-            String portHex = String.format(Locale.ROOT, "%04X", port);
+        static ListenBacklog of(List<String> lines, int port) {
+            String localPort = ":" + String.format(Locale.ROOT, "%04X", port);
             int backlog = -1;
+            int numUnread = 0;
             for (String line : lines) {
                 String[] f = line.trim().split("\\s+");
-                if (f.length > 4 && f[3].equals("0A") && f[1].endsWith(":" + portHex)) {
-                    String queues = f[4];
-                    backlog = Math.max(backlog, Integer.parseInt(queues.substring(queues.indexOf(':') + 1), 16));
+                if (f.length <= 4 || !f[1].endsWith(localPort)) {
+                    continue;
+                }
+                int rxQueue = Integer.parseInt(f[4].substring(f[4].indexOf(':') + 1), 16);
+                if (f[3].equals("0A")) {
+                    backlog = Math.max(backlog, rxQueue);
+                } else if (f[3].equals("01") && rxQueue > 0) {
+                    numUnread++;
                 }
             }
-            return backlog;
+            return new ListenBacklog(backlog, backlog < 0 ? -1 : numUnread);
+        }
+
+        ListenBacklog max(ListenBacklog other) {
+            return new ListenBacklog(Math.max(acceptBacklog, other.acceptBacklog),
+                    Math.max(numUnreadConnections, other.numUnreadConnections));
+        }
+
+        @Override
+        public String toString() {
+            return acceptBacklog < 0 ? "n/a" : acceptBacklog + " / " + numUnreadConnections;
         }
     }
 
@@ -633,7 +657,8 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             o.put("route", r.route().name());
             if (r.route() == Route.gateway) {
                 o.put("peak_open_streams", r.peakOpenStreams());
-                o.put("peak_accept_backlog", r.peakAcceptBacklog());
+                o.put("peak_accept_backlog", r.peakBacklog().acceptBacklog());
+                o.put("peak_unread_connections", r.peakBacklog().numUnreadConnections());
             }
             r.report().writeTo(o.putObject("summary"));
         }
@@ -657,7 +682,8 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             o.put("p99_ms_from_buckets", b.quantile(0.99) * 1e3);
         });
         json.put("peak_open_streams", result.peakOpenStreams());
-        json.put("peak_accept_backlog", result.peakAcceptBacklog());
+        json.put("peak_accept_backlog", result.peakBacklog().acceptBacklog());
+        json.put("peak_unread_connections", result.peakBacklog().numUnreadConnections());
         json.put("machine_at_the_end", machine());
         ObjectNode warmupErrors = json.putObject("warmup_errors");
         result.warmups().forEach((route, report) -> report.errors().forEach((type, n) ->

@@ -18,14 +18,15 @@ class ListenBacklogTest {
             "   2: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0");
 
     @Test
-    void of_listeningSocketOnThePort_isItsRxQueue() {
-        assertThat(BenchGatewayCommand.ListenBacklog.of(TCP6, 0x88DD)).isEqualTo(478);
-        assertThat(BenchGatewayCommand.ListenBacklog.of(TCP6, 8080)).isEqualTo(3);
+    void of_listeningSocketOnThePort_isItsRxQueueAndTheConnectionsWithBytesUnread() {
+        assertThat(BenchGatewayCommand.ListenBacklog.of(TCP6, 0x88DD)).isEqualTo(new BenchGatewayCommand.ListenBacklog(478, 1));
+        assertThat(BenchGatewayCommand.ListenBacklog.of(TCP6, 8080)).isEqualTo(new BenchGatewayCommand.ListenBacklog(3, 0));
     }
 
     @Test
-    void of_noListeningSocketOnThePort_isMinusOne() {
-        assertThat(BenchGatewayCommand.ListenBacklog.of(TCP6, 0xA001)).isEqualTo(-1);
+    void of_noListeningSocketOnThePort_isUnknown() {
+        assertThat(BenchGatewayCommand.ListenBacklog.of(TCP6, 0xA001)).isEqualTo(BenchGatewayCommand.ListenBacklog.UNKNOWN);
+        assertThat(BenchGatewayCommand.ListenBacklog.UNKNOWN).hasToString("n/a");
     }
 
     @Test
@@ -33,9 +34,9 @@ class ListenBacklogTest {
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
              Socket a = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
              Socket b = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
-            int backlog = BenchGatewayCommand.ListenBacklog.of(server.getLocalPort());
-            // -1 where there is no /proc/net (not Linux)
-            assertThat(backlog).isIn(-1, 2);
+            BenchGatewayCommand.ListenBacklog backlog = BenchGatewayCommand.ListenBacklog.of(server.getLocalPort());
+            // unknown where there is no /proc/net (not Linux)
+            assertThat(backlog.acceptBacklog()).isIn(-1, 2);
         }
     }
 }
