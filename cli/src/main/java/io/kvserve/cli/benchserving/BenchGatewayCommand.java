@@ -87,7 +87,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the prompts; round r of both routes sends the same ones (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--timeout", defaultValue = "300s", converter = BenchServingCommand.DurationConverter.class,
+    @Option(names = "--timeout", defaultValue = "120s", converter = BenchServingCommand.DurationConverter.class,
             description = "The most one request may take (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
@@ -235,10 +235,13 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     }
 
     private HttpResponse<String> post(URI url, String bearer, String json) throws IOException, InterruptedException {
-        return control.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Bearer " + bearer).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
+        if (bearer != null) {
+            request.header("Authorization", "Bearer " + bearer);
+        }
+        return control.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Until one short request succeeds on each route (the gateway learns the model from the scheduler, which learns the instance from Redis). */
@@ -252,7 +255,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                 GatewayBenchStack.await(() -> {
                     HttpResponse<String> r;
                     try {
-                        r = post(url, key, body);
+                        r = post(url, route == Route.gateway ? key : null, body);
                     } catch (IOException e) {
                         lastStatus.set(0);
                         return false;
@@ -271,7 +274,8 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     // ---- the measurement
 
     /** One measured round on one route. */
-    record Round(int number, Route route, BenchReport report, List<RequestRecord> records, int peakOpenStreams) {
+    record Round(int number, Route route, BenchReport report, List<RequestRecord> records, int peakOpenStreams,
+                 ListenBacklog peakBacklog) {
     }
 
     /** The gateway's overhead over its measured rounds, per phase ({@code request}, {@code chunk}). */
@@ -289,21 +293,26 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     }
 
     record Result(List<Round> rounds, Map<Route, BenchReport> byRoute, List<Overhead> overheads,
-                  Map<Timing, PrometheusText.Buckets> timings, int peakOpenStreams, int numWarmupFailed) {
+                  Map<Timing, PrometheusText.Buckets> timings, int peakOpenStreams, ListenBacklog peakBacklog,
+                  Map<Route, BenchReport> warmups) {
+
+        int numWarmupFailed() {
+            return warmups.values().stream().mapToInt(BenchReport::numFailed).sum();
+        }
 
         int numFailed() {
-            return numWarmupFailed + byRoute.values().stream().mapToInt(BenchReport::numFailed).sum();
+            return numWarmupFailed() + byRoute.values().stream().mapToInt(BenchReport::numFailed).sum();
         }
 
         void print(PrintWriter out, BenchGatewayCommand c) {
             out.println();
-            out.println("round  route     ok      failed  TTFT p50  TTFT p99   ITL p50   ITL p99   out tok/s  peak open");
+            out.println("round  route     ok      failed  TTFT p50  TTFT p99   ITL p50   ITL p99   out tok/s  peak: open streams | accept backlog / unread conns");
             for (Round r : rounds) {
                 row(out, Integer.toString(r.number()), r.route(), r.report(),
-                        r.route() == Route.gateway ? Integer.toString(r.peakOpenStreams()) : "");
+                        r.route() == Route.gateway ? peaks(r.peakOpenStreams(), r.peakBacklog()) : "");
             }
             for (Route route : Route.values()) {
-                row(out, "all", route, byRoute.get(route), route == Route.gateway ? Integer.toString(peakOpenStreams) : "");
+                row(out, "all", route, byRoute.get(route), route == Route.gateway ? peaks(peakOpenStreams, peakBacklog) : "");
             }
             BenchReport g = byRoute.get(Route.gateway);
             BenchReport d = byRoute.get(Route.direct);
@@ -331,13 +340,19 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "Peak of open streams through the gateway (kvserve_gateway_open_streams, sampled every %d ms): %d%n",
                     SAMPLE_INTERVAL.toMillis(), peakOpenStreams);
+            if (peakBacklog.acceptBacklog() >= 0) {
+                out.printf(Locale.ROOT, "Peak of connections waiting in the kernel for the gateway (/proc/net/tcp*, sampled every %d ms): "
+                                + "%d not accepted yet, %d accepted with bytes unread%n",
+                        SAMPLE_INTERVAL.toMillis() * OpenStreamsSampler.BACKLOG_EVERY, peakBacklog.acceptBacklog(),
+                        peakBacklog.numUnreadConnections());
+            }
             out.println("Errors:" + (numFailed() == 0 ? " none" : ""));
             for (Route route : Route.values()) {
                 byRoute.get(route).errors().forEach((type, n) -> out.printf(Locale.ROOT, "  %-8s %-50s %d%n", route, type, n));
             }
-            if (numWarmupFailed > 0) {
-                out.printf(Locale.ROOT, "  %d warm-up requests failed (see the instance's and the services' logs)%n", numWarmupFailed);
-            }
+            warmups.forEach((route, report) -> report.errors().forEach((type, n) ->
+                    out.printf(Locale.ROOT, "  %-8s %-50s %d (warm-up)%n", route, type, n)));
+            out.println("Machine at the end: " + machine());
             out.println(verdict(c.concurrency));
             out.flush();
         }
@@ -357,6 +372,10 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                     + " streams, no errors): " + (missed.isEmpty() ? "met" : "NOT met (" + String.join(", ", missed) + ")");
         }
 
+        private static String peaks(int openStreams, ListenBacklog backlog) {
+            return openStreams + " | " + backlog;
+        }
+
         private static double share(PrometheusText.Buckets b, double seconds) {
             return b.shareAtOrBelow(seconds) * 100;
         }
@@ -371,15 +390,15 @@ public final class BenchGatewayCommand implements Callable<Integer> {
     private Result measure(GatewayBenchStack.Endpoints endpoints, String key, PrintWriter out) throws Exception {
         int perRound = numRequests != null ? numRequests : 2 * concurrency;
         int warmup = numWarmup != null ? numWarmup : concurrency;
+        out.println("bench-gateway: " + machine());
         out.printf(Locale.ROOT, "bench-gateway: %s, model %s; closed loop, %d streams; %d rounds per route, interleaved "
                         + "(gateway, direct, ...), %d requests each, after %d warm-up per route; %d -> %d tokens (ignore_eos)%n",
                 api, endpoints.model(), concurrency, numRounds, perRound, warmup, inputLen, outputLen);
         out.flush();
-        int numWarmupFailed = 0;
+        Map<Route, BenchReport> warmups = new EnumMap<>(Route.class);
         for (Route route : Route.values()) {
             if (warmup > 0) {
-                List<RequestRecord> records = runRound(endpoints, key, route, seed - 1, warmup);
-                numWarmupFailed += (int) records.stream().filter(r -> !r.succeeded()).count();
+                warmups.put(route, BenchReport.of(runRound(endpoints, key, route, seed - 1, warmup), 1));
             }
         }
         List<Round> rounds = new ArrayList<>();
@@ -387,6 +406,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         Map<Route, Double> secondsByRoute = new EnumMap<>(Route.class);
         Map<String, PrometheusText.Buckets> overheadBuckets = new LinkedHashMap<>();
         int peak = 0;
+        ListenBacklog peakBacklog = ListenBacklog.UNKNOWN;
         List<Timing> timings = timings(endpoints);
         Map<Timing, PrometheusText.Buckets> timingBuckets = new LinkedHashMap<>();
         for (int round = 1; round <= numRounds; round++) {
@@ -405,6 +425,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                 }
                 double seconds = (System.nanoTime() - startNanos) / 1e9;
                 int roundPeak = 0;
+                ListenBacklog roundBacklog = ListenBacklog.UNKNOWN;
                 if (route == Route.gateway) {
                     PrometheusText after = scrape(endpoints.gatewayUrl());
                     for (String phase : PHASES) {
@@ -419,9 +440,11 @@ public final class BenchGatewayCommand implements Callable<Integer> {
                     }
                     roundPeak = sampler.peak();
                     peak = Math.max(peak, roundPeak);
+                    roundBacklog = sampler.peakBacklog();
+                    peakBacklog = peakBacklog.max(roundBacklog);
                 }
                 BenchReport report = BenchReport.of(records, seconds);
-                rounds.add(new Round(round, route, report, records, roundPeak));
+                rounds.add(new Round(round, route, report, records, roundPeak, roundBacklog));
                 recordsByRoute.computeIfAbsent(route, r -> new ArrayList<>()).addAll(records);
                 secondsByRoute.merge(route, seconds, Double::sum);
                 out.printf(Locale.ROOT, "bench-gateway: round %d %-7s %d ok, %d failed in %.1f s%n", round, route,
@@ -437,7 +460,7 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         for (String phase : PHASES) {
             overheads.add(new Overhead(phase, overheadBuckets.get(phase)));
         }
-        return new Result(rounds, byRoute, overheads, timingBuckets, peak, numWarmupFailed);
+        return new Result(rounds, byRoute, overheads, timingBuckets, peak, peakBacklog, warmups);
     }
 
     /** The other latencies on the gateway route, where the services are known. */
@@ -487,18 +510,31 @@ public final class BenchGatewayCommand implements Callable<Integer> {
         return PrometheusText.parse(r.body());
     }
 
-    /** Polls the gateway's open-stream gauge on a virtual thread and keeps the highest value seen. */
+    /**
+     * Polls the gateway's open-stream gauge every 100 ms on a virtual thread and keeps the highest value
+     * seen; on Linux, when the gateway is on this machine, also its listening socket's accept backlog
+     * once a second ({@code /proc/net/tcp*}: connections the kernel has accepted and the gateway has
+     * not taken yet, time its own clocks cannot see).
+     */
     static final class OpenStreamsSampler {
+        private static final int BACKLOG_EVERY = 10;
         private final AtomicInteger peak = new AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicReference<ListenBacklog> peakBacklog =
+                new java.util.concurrent.atomic.AtomicReference<>(ListenBacklog.UNKNOWN);
         private volatile boolean running = true;
         private Thread thread;
 
         static OpenStreamsSampler start(HttpClient http, URI gateway) {
             OpenStreamsSampler sampler = new OpenStreamsSampler();
             URI url = gateway.resolve("/actuator/metrics/kvserve.gateway.open.streams");
+            boolean local = "127.0.0.1".equals(gateway.getHost()) || "localhost".equals(gateway.getHost());
             sampler.thread = Thread.ofVirtual().name("bench-open-streams").start(() -> {
-                while (sampler.running) {
+                for (int i = 0; sampler.running; i++) {
                     try {
+                        if (local && i % BACKLOG_EVERY == 0) {
+                            ListenBacklog backlog = ListenBacklog.of(gateway.getPort());
+                            sampler.peakBacklog.accumulateAndGet(backlog, ListenBacklog::max);
+                        }
                         HttpResponse<String> r = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).GET().build(),
                                 HttpResponse.BodyHandlers.ofString());
                         if (r.statusCode() == 200) {
@@ -524,6 +560,75 @@ public final class BenchGatewayCommand implements Callable<Integer> {
 
         int peak() {
             return peak.get();
+        }
+
+        /** The highest queues seen; {@link ListenBacklog#UNKNOWN} when they could not be read (not Linux, or a remote gateway). */
+        ListenBacklog peakBacklog() {
+            return peakBacklog.get();
+        }
+    }
+
+    /**
+     * What waits in the kernel for the gateway on a port, from Linux's {@code /proc/net/tcp} and
+     * {@code /proc/net/tcp6}: the accept backlog (for the socket in state LISTEN, {@code 0A}, the
+     * {@code rx_queue} field counts connections waiting for {@code accept()}) and the accepted
+     * connections whose received bytes the gateway has not read yet (state ESTABLISHED, {@code 01},
+     * with {@code rx_queue} above 0). Both are time the gateway's own clocks cannot see: they start
+     * when it has read a request.
+     *
+     * <pre>
+     *   sl  local_address                          rem_address ... st tx_queue:rx_queue ...
+     *   1:  00000000000000000000000000000000:88DD  ...:0000        0A 00000000:000001DE
+     *                                        └port (hex)          └LISTEN     └backlog 478
+     * </pre>
+     *
+     * @param acceptBacklog      connections not accepted yet; -1 when no listener on the port was found
+     * @param numUnreadConnections accepted connections with bytes not read yet
+     */
+    record ListenBacklog(int acceptBacklog, int numUnreadConnections) {
+
+        static final ListenBacklog UNKNOWN = new ListenBacklog(-1, -1);
+
+        /** The port's queues now; {@link #UNKNOWN} when the tables cannot be read (not Linux). */
+        static ListenBacklog of(int port) {
+            List<String> lines = new ArrayList<>();
+            for (String file : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+                try {
+                    lines.addAll(Files.readAllLines(Path.of(file)));
+                } catch (IOException | RuntimeException e) {
+                    // not Linux, or no such table: nothing to add
+                }
+            }
+            return lines.isEmpty() ? UNKNOWN : of(lines, port);
+        }
+
+        static ListenBacklog of(List<String> lines, int port) {
+            String localPort = ":" + String.format(Locale.ROOT, "%04X", port);
+            int backlog = -1;
+            int numUnread = 0;
+            for (String line : lines) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length <= 4 || !f[1].endsWith(localPort)) {
+                    continue;
+                }
+                int rxQueue = Integer.parseInt(f[4].substring(f[4].indexOf(':') + 1), 16);
+                if (f[3].equals("0A")) {
+                    backlog = Math.max(backlog, rxQueue);
+                } else if (f[3].equals("01") && rxQueue > 0) {
+                    numUnread++;
+                }
+            }
+            return new ListenBacklog(backlog, backlog < 0 ? -1 : numUnread);
+        }
+
+        ListenBacklog max(ListenBacklog other) {
+            return new ListenBacklog(Math.max(acceptBacklog, other.acceptBacklog),
+                    Math.max(numUnreadConnections, other.numUnreadConnections));
+        }
+
+        @Override
+        public String toString() {
+            return acceptBacklog < 0 ? "n/a" : acceptBacklog + " / " + numUnreadConnections;
         }
     }
 
@@ -552,6 +657,8 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             o.put("route", r.route().name());
             if (r.route() == Route.gateway) {
                 o.put("peak_open_streams", r.peakOpenStreams());
+                o.put("peak_accept_backlog", r.peakBacklog().acceptBacklog());
+                o.put("peak_unread_connections", r.peakBacklog().numUnreadConnections());
             }
             r.report().writeTo(o.putObject("summary"));
         }
@@ -575,13 +682,25 @@ public final class BenchGatewayCommand implements Callable<Integer> {
             o.put("p99_ms_from_buckets", b.quantile(0.99) * 1e3);
         });
         json.put("peak_open_streams", result.peakOpenStreams());
-        json.put("warmup_failed", result.numWarmupFailed());
+        json.put("peak_accept_backlog", result.peakBacklog().acceptBacklog());
+        json.put("peak_unread_connections", result.peakBacklog().numUnreadConnections());
+        json.put("machine_at_the_end", machine());
+        ObjectNode warmupErrors = json.putObject("warmup_errors");
+        result.warmups().forEach((route, report) -> report.errors().forEach((type, n) ->
+                warmupErrors.put(route.name() + " " + type, n)));
         json.put("verdict", result.verdict(concurrency));
         Path parent = jsonFile.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         Files.writeString(jsonFile, StreamDecoder.mapper().writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
+    }
+
+    /** The processors and the load average: on a shared machine the figures mean little without them. */
+    static String machine() {
+        var os = ManagementFactory.getOperatingSystemMXBean();
+        return String.format(Locale.ROOT, "%d processors, load average %.2f (1 min)", os.getAvailableProcessors(),
+                os.getSystemLoadAverage());
     }
 
     private static void check(boolean condition, String message) {

@@ -2,6 +2,12 @@ package io.kvserve.cli.benchserving;
 
 import io.kvserve.common.model.gen.ModelGenerator;
 import io.kvserve.common.model.gen.ModelPreset;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.ServerSocket;
@@ -27,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * this JVM shares none of them. Only the CPU is shared, which on a small machine is the point to keep
  * in mind when reading the figures. Everything is named after a random run id (model name, Redis key
  * prefixes, the KV event stream, the instance id), so a run never mixes with other data on the same
- * Redis. Closing stops the four processes.
+ * Redis, and closing stops the four processes and then deletes every key with the run id in its name.
  */
 final class GatewayBenchStack implements AutoCloseable {
 
@@ -60,7 +66,12 @@ final class GatewayBenchStack implements AutoCloseable {
     private final String internalToken = "bench-internal-" + UUID.randomUUID();
     private final Path dir;
     private final Map<String, Process> processes = new LinkedHashMap<>();
+    private String redisUrl;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    /** Ctrl-C (or SIGTERM) of the launcher must not leave four JVMs behind. */
+    private final Thread stopOnExit = new Thread(this::close, "bench-gateway-stop");
+    private boolean closed;
 
     private GatewayBenchStack(Path dir) {
         this.dir = dir;
@@ -69,6 +80,7 @@ final class GatewayBenchStack implements AutoCloseable {
     /** Brings the platform up; progress lines go to {@code log}. On failure, what was started is stopped. */
     static GatewayBenchStack start(String redisUrl, InstanceShape shape, int concurrency, PrintWriter log) throws Exception {
         GatewayBenchStack stack = new GatewayBenchStack(Files.createTempDirectory("kvserve-bench-gateway-"));
+        Runtime.getRuntime().addShutdownHook(stack.stopOnExit);
         try {
             stack.startAll(redisUrl, shape, concurrency, log);
             return stack;
@@ -84,11 +96,6 @@ final class GatewayBenchStack implements AutoCloseable {
         return endpoints;
     }
 
-    /** Where the model, the instance's log and the services' log are. */
-    Path dir() {
-        return dir;
-    }
-
     /**
      * JVM options of the engine's and the control-plane services' processes: bin/kvserve's default
      * (the serial collector with an 8 MB young generation, chosen for the engine's long-lived arrays).
@@ -101,6 +108,7 @@ final class GatewayBenchStack implements AutoCloseable {
     private static final List<String> GATEWAY_JVM_OPTIONS = List.of("-XX:+UseG1GC");
 
     private void startAll(String redisUrl, InstanceShape shape, int concurrency, PrintWriter log) throws Exception {
+        this.redisUrl = redisUrl;
         Path modelFile = dir.resolve(model + ".gguf");
         new ModelGenerator(ModelPreset.TINY, 1).writeGguf(modelFile, ModelGenerator.WeightType.F32);
         log.printf("bench-gateway: run %s in %s: model %s (preset tiny), Redis %s%n", run, dir, model, redisUrl);
@@ -219,9 +227,24 @@ final class GatewayBenchStack implements AutoCloseable {
         }
     }
 
-    /** Stops the processes, the gateway first (its streams end before the instance's), each given 10 s to drain. */
+    /**
+     * Stops the processes, the gateway first (its streams end before the instance's), each given 10 s to
+     * drain; then deletes the run's keys (tenant, key, quota counters, kvshare's index, the KV event
+     * stream, the registration): all of them, and only them, carry the random run id in their names.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (Thread.currentThread() != stopOnExit) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopOnExit);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook runs close() too, and finds it done
+            }
+        }
         List<Process> stopping = new ArrayList<>(processes.values());
         java.util.Collections.reverse(stopping);
         stopping.forEach(Process::destroy);
@@ -236,5 +259,29 @@ final class GatewayBenchStack implements AutoCloseable {
             }
         }
         http.close();
+        if (redisUrl != null) {
+            deleteRunKeys();
+        }
+    }
+
+    private void deleteRunKeys() {
+        RedisClient client = RedisClient.create(redisUrl);
+        try (StatefulRedisConnection<String, String> connection = client.connect()) {
+            RedisCommands<String, String> redis = connection.sync();
+            ScanArgs matching = ScanArgs.Builder.matches("*" + run + "*").limit(1000);
+            ScanCursor cursor = ScanCursor.INITIAL;
+            do {
+                KeyScanCursor<String> page = redis.scan(cursor, matching);
+                if (!page.getKeys().isEmpty()) {
+                    redis.unlink(page.getKeys().toArray(String[]::new));
+                }
+                cursor = page;
+            } while (!cursor.isFinished());
+        } catch (RuntimeException e) {
+            // the figures are printed already; a Redis that went away keeps a few small keys of this run
+            System.err.println("bench-gateway: could not delete the run's keys (*" + run + "*) from " + redisUrl + ": " + e);
+        } finally {
+            client.shutdown();
+        }
     }
 }
