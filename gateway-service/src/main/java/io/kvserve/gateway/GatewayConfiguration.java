@@ -82,6 +82,12 @@ class GatewayConfiguration {
         return new SchedulerClient(upstreamWebClient, routing);
     }
 
+    /** Delivered-hit reports to the scheduler, one batch a second. */
+    @Bean(destroyMethod = "dispose")
+    reactor.core.Disposable outcomeReporter(SchedulerClient scheduler) {
+        return scheduler.startReportingOutcomes(Duration.ofSeconds(1));
+    }
+
     @Bean(destroyMethod = "close")
     ModelDirectory modelDirectory(SchedulerClient scheduler, RoutingProperties routing) {
         return new ModelDirectory(scheduler, routing.modelsRefresh());

@@ -57,6 +57,8 @@ public final class InstanceClient {
     private final RoutingProperties routing;
     private final CircuitBreakerRegistry breakers;
     private final BulkheadRegistry bulkheads;
+    /** Each instance's generate URI, parsed once. */
+    private final java.util.Map<String, URI> generateUris = new java.util.concurrent.ConcurrentHashMap<>();
 
     public InstanceClient(WebClient webClient, RoutingProperties routing, CircuitBreakerRegistry breakers,
                           BulkheadRegistry bulkheads) {
@@ -79,7 +81,8 @@ public final class InstanceClient {
                 return Flux.<Frame>error(CallNotPermittedException.createCallNotPermittedException(breaker));
             }
             BreakerCall call = new BreakerCall(breaker);
-            Flux<Frame> frames = webClient.post().uri(URI.create(target.url() + GENERATE_PATH))
+            Flux<Frame> frames = webClient.post().uri(generateUris.computeIfAbsent(target.url(),
+                            url -> URI.create(url + GENERATE_PATH)))
                     .contentType(MediaType.APPLICATION_JSON)
                     .headers(h -> headers(h, requestId))
                     .bodyValue(body)

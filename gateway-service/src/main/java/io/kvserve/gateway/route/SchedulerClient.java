@@ -6,9 +6,15 @@ import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.PlacementAnswer;
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +23,8 @@ import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.client.ClientResponse;
 import org.springframework.web.reactive.function.client.WebClient;
 import org.springframework.web.reactive.function.client.WebClientRequestException;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -29,15 +37,25 @@ public final class SchedulerClient {
     private static final Logger LOG = LoggerFactory.getLogger(SchedulerClient.class);
     private static final Duration RETRY_AFTER_UNREACHABLE = Duration.ofSeconds(2);
 
+    static final int MAX_QUEUED_OUTCOMES = 100_000;
+
     private final WebClient webClient;
     private final RoutingProperties routing;
-    private final String baseUrl;
+    // built once: a String URI is parsed as a template on every call
+    private final URI placeUri;
+    private final URI modelsUri;
+    private final URI outcomesUri;
+    private final Queue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger numQueuedOutcomes = new AtomicInteger();
 
     public SchedulerClient(WebClient webClient, RoutingProperties routing) {
         this.webClient = webClient;
         this.routing = routing;
         String url = routing.schedulerUrl().toString();
-        this.baseUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        String baseUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        this.placeUri = URI.create(baseUrl + "/v1/place");
+        this.modelsUri = URI.create(baseUrl + "/v1/models");
+        this.outcomesUri = URI.create(baseUrl + "/v1/outcomes");
     }
 
     /**
@@ -47,7 +65,7 @@ public final class SchedulerClient {
      */
     public Mono<PlacementAnswer> place(Api api, String tenantId, int tenantWeight, byte[] requestBody,
                                        String requestId) {
-        return webClient.post().uri(baseUrl + "/v1/place")
+        return webClient.post().uri(placeUri)
                 .contentType(MediaType.APPLICATION_JSON)
                 .header("x-request-id", requestId)
                 .bodyValue(placeBody(api, tenantId, tenantWeight, requestBody))
@@ -65,21 +83,55 @@ public final class SchedulerClient {
 
     /** The models the scheduler can place. */
     public Mono<ModelList> models() {
-        return webClient.get().uri(baseUrl + "/v1/models")
+        return webClient.get().uri(modelsUri)
                 .exchangeToMono(response -> response.statusCode().is2xxSuccessful()
                         ? response.bodyToMono(byte[].class).map(b -> OpenAiJson.MAPPER.readValue(b, ModelList.class))
                         : refusal(response))
                 .timeout(routing.connectTimeout().plusSeconds(3));
     }
 
-    /** What the instance really hit, for the scheduler's predicted-vs-delivered metric; fire and forget. */
+    /**
+     * What the instance really hit, for the scheduler's predicted-vs-delivered metric. Queued and sent
+     * in one batch a second ({@link #flushOutcomes}): one more HTTP call per request was the largest
+     * single cost in the gateway's profile. Past {@value #MAX_QUEUED_OUTCOMES} waiting, reports are dropped.
+     */
     public void reportOutcome(String tenantId, int predictedHitTokens, int deliveredHitTokens) {
-        byte[] body = OpenAiJson.MAPPER.writeValueAsBytes(Map.of("tenant_id", tenantId,
-                "predicted_hit_tokens", predictedHitTokens, "delivered_hit_tokens", deliveredHitTokens));
-        webClient.post().uri(baseUrl + "/v1/outcomes").contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+        if (numQueuedOutcomes.incrementAndGet() > MAX_QUEUED_OUTCOMES) {
+            numQueuedOutcomes.decrementAndGet();
+            return;
+        }
+        outcomes.add(new Outcome(tenantId, predictedHitTokens, deliveredHitTokens));
+    }
+
+    /** The outcome reporter, sending what has queued every {@code period}; dispose it to stop. */
+    public Disposable startReportingOutcomes(Duration period) {
+        return Flux.interval(period, period).onBackpressureDrop()
+                .concatMap(tick -> flushOutcomes().onErrorResume(e -> {
+                    LOG.debug("outcome report failed: {}", e.toString());
+                    return Mono.empty();
+                }))
+                .subscribe();
+    }
+
+    /** Sends the queued outcomes as one {@code {"outcomes": [...]}}; nothing when none are queued. */
+    Mono<Void> flushOutcomes() {
+        List<Outcome> batch = new ArrayList<>();
+        for (Outcome o; (o = outcomes.poll()) != null; ) {
+            batch.add(o);
+        }
+        numQueuedOutcomes.addAndGet(-batch.size());
+        if (batch.isEmpty()) {
+            return Mono.empty();
+        }
+        byte[] body = OpenAiJson.MAPPER.writeValueAsBytes(Map.of("outcomes", batch));
+        return webClient.post().uri(outcomesUri).contentType(MediaType.APPLICATION_JSON).bodyValue(body)
                 .retrieve().toBodilessEntity()
                 .timeout(Duration.ofSeconds(5))
-                .subscribe(ok -> { }, e -> LOG.debug("outcome report failed: {}", e.toString()));
+                .then();
+    }
+
+    /** One delivered-hit report, as the scheduler's {@code POST /v1/outcomes} takes it. */
+    record Outcome(String tenantId, int predictedHitTokens, int deliveredHitTokens) {
     }
 
     /** {@code {"api": ..., "tenant_id": ..., "tenant_weight": ..., "request": <the client's body as it came>}}. */

@@ -76,20 +76,34 @@ public final class SchedulerHandler {
         return id != null && REQUEST_ID.matcher(id).matches() ? id : "-";
     }
 
-    /** {@code {"tenant_id", "predicted_hit_tokens", "delivered_hit_tokens"}}: what the instance really hit. */
+    /**
+     * What instances really hit: one {@code {"tenant_id", "predicted_hit_tokens", "delivered_hit_tokens"}},
+     * or a batch {@code {"outcomes": [ ...those... ]}} (the gateway sends one batch a second).
+     */
     Mono<ServerResponse> outcome(ServerRequest request) {
         return body(request).map(bytes -> {
             JsonNode node = OpenAiJson.MAPPER.readTree(bytes);
-            String tenant = node.path("tenant_id").asString("");
-            if (tenant.isBlank() || !node.path("predicted_hit_tokens").canConvertToInt()
-                    || !node.path("delivered_hit_tokens").canConvertToInt()) {
-                throw OpenAiException.invalidRequest(null, "the body must be {\"tenant_id\": string, "
-                        + "\"predicted_hit_tokens\": int, \"delivered_hit_tokens\": int}");
+            JsonNode outcomes = node.path("outcomes");
+            if (outcomes.isArray()) {
+                for (int i = 0; i < outcomes.size(); i++) {
+                    record(outcomes.get(i), "outcomes[" + i + "]");
+                }
+            } else {
+                record(node, null);
             }
-            placer.recordDelivered(tenant, node.path("predicted_hit_tokens").asInt(),
-                    node.path("delivered_hit_tokens").asInt());
             return bytes;
         }).flatMap(x -> ServerResponse.noContent().build()).onErrorResume(SchedulerHandler::error);
+    }
+
+    private void record(JsonNode outcome, String param) {
+        String tenant = outcome.path("tenant_id").asString("");
+        if (tenant.isBlank() || !outcome.path("predicted_hit_tokens").canConvertToInt()
+                || !outcome.path("delivered_hit_tokens").canConvertToInt()) {
+            throw OpenAiException.invalidRequest(param, "an outcome must be {\"tenant_id\": string, "
+                    + "\"predicted_hit_tokens\": int, \"delivered_hit_tokens\": int}; a batch is {\"outcomes\": [...]}");
+        }
+        placer.recordDelivered(tenant, outcome.path("predicted_hit_tokens").asInt(),
+                outcome.path("delivered_hit_tokens").asInt());
     }
 
     private static Mono<byte[]> body(ServerRequest request) {

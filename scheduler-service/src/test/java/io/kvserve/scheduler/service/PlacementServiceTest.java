@@ -205,6 +205,28 @@ class PlacementServiceTest {
     }
 
     @Test
+    void outcomes_oneOrABatch_countedPerTenant_aBadEntryNamed() throws Exception {
+        String tenant = "outcomes-" + run;
+        assertThat(postTo("/v1/outcomes", "{\"tenant_id\":\"" + tenant + "\",\"predicted_hit_tokens\":32,"
+                + "\"delivered_hit_tokens\":32}").statusCode()).isEqualTo(204);
+        assertThat(postTo("/v1/outcomes", "{\"outcomes\":[{\"tenant_id\":\"" + tenant + "\",\"predicted_hit_tokens\":16,"
+                + "\"delivered_hit_tokens\":0},{\"tenant_id\":\"" + tenant + "\",\"predicted_hit_tokens\":0,"
+                + "\"delivered_hit_tokens\":16}]}").statusCode()).isEqualTo(204);
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(schedulerUrl + "/actuator/prometheus")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).containsPattern("kvserve_scheduler_delivered_hit_tokens_total\\{[^}]*tenant=\"" + tenant
+                + "\"[^}]*} 48.0");
+        HttpResponse<String> bad = postTo("/v1/outcomes", "{\"outcomes\":[{\"tenant_id\":\"t\"}]}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("\"param\":\"outcomes[0]\"");
+    }
+
+    private HttpResponse<String> postTo(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(schedulerUrl + path)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void models_listsEveryPlaceableModelWithItsContextLength() throws Exception {
         JsonNode list = OpenAiJson.MAPPER.readTree(http.send(HttpRequest.newBuilder(URI.create(schedulerUrl
                 + "/v1/models")).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
