@@ -36,7 +36,8 @@ function count(n) {
 
 function percent(fraction) {
   if (fraction === null || fraction === undefined) return '–';
-  return (100 * fraction).toFixed(fraction >= 0.995 || fraction === 0 ? 0 : 1) + '%';
+  const tenths = Math.round(1000 * fraction) / 10;
+  return (Number.isInteger(tenths) ? String(tenths) : tenths.toFixed(1)) + '%';
 }
 
 function millis(ms) {
@@ -89,7 +90,7 @@ function renderInstances(section) {
     const bar = el('span', { cls: 'meter', title: percent(usage) + ' of ' + count(i.kv_capacity_tokens) + ' tokens' },
       el('span', { cls: 'fill' + (usage > 0.9 ? ' hot' : '') }));
     bar.firstChild.style.width = (100 * usage).toFixed(1) + '%'; // CSSOM, which the CSP allows
-    const stale = i.heartbeat_age_ms > 5000;
+    const stale = i.heartbeat_age_ms > 6000; // three missed heartbeats at the default 2 s
     const breaker = i.circuit_breaker;
     const breakerBadge = breaker === null || breaker === undefined
       ? badge('not called', 'neutral', 'this gateway has not called the instance yet')
@@ -108,7 +109,9 @@ function renderInstances(section) {
       el('td', { cls: 'num waiting' }, i.num_waiting),
       el('td', { cls: 'kv' }, bar, el('span', { cls: 'kv-text' }, percent(usage))),
       el('td', { cls: 'num tps' }, i.tokens_per_second.toFixed(1)),
-      el('td', { cls: 'num heartbeat' + (stale ? ' stale' : '') }, age(i.heartbeat_age_ms)),
+      el('td', { cls: 'num heartbeat' + (stale ? ' stale' : ''), title: stale ? 'no heartbeat for '
+          + millis(i.heartbeat_age_ms) + ': the instance may be stuck or gone (its registration expires without one)'
+          : 'last heartbeat ' + clock(i.heartbeat_at_ms) }, age(i.heartbeat_age_ms)),
       el('td', { cls: 'breaker' }, breakerBadge),
       hits);
   });
@@ -154,7 +157,7 @@ function renderRequests(requests) {
     const ok = r.outcome === '200';
     const cached = r.prompt_tokens === null ? '–' : count(r.cached_tokens) + ' / ' + count(r.prompt_tokens);
     return el('tr', { attrs: { 'data-request-id': r.request_id } },
-      el('td', { cls: 'num' }, clock(r.ended_at_ms)),
+      el('td', { cls: 'time' }, clock(r.ended_at_ms)),
       el('td', { cls: 'mono ellipsis', title: r.request_id }, r.request_id),
       el('td', { cls: 'mono' }, r.tenant_id),
       el('td', { cls: 'mono' }, r.model || '–'),

@@ -82,7 +82,9 @@ class StatusPageBrowserTest {
                 "--gateway.admin.operator-token=" + TOKEN,
                 // no scheduler: nothing is routed here; the page must not need one
                 "--gateway.routing.scheduler-url=http://127.0.0.1:" + freePort(),
-                "--spring.application.name=status-test-gateway");
+                "--spring.application.name=status-test-gateway",
+                // Selenium warns that it has no CDP bindings for this Chromium; the test uses WebDriver only
+                "--logging.level.org.openqa.selenium.chromium=ERROR");
         gatewayUrl = "http://127.0.0.1:" + gateway.getEnvironment().getProperty("local.server.port");
         HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(gatewayUrl + "/admin/v1/tenants"))
                 .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
@@ -187,6 +189,7 @@ class StatusPageBrowserTest {
 
     @Test
     void statusPage_wrongTokenRefused_rightTokenShowsInstanceTenantAndRequests() throws Exception {
+        register(3, 1, 0.42); // a heartbeat now: starting the gateway and the browser took a while
         driver.get(gatewayUrl + "/status");
         assertThat(driver.getTitle()).isEqualTo("kvserve gateway status");
         assertThat(driver.findElement(By.id("dashboard")).isDisplayed()).isFalse();
@@ -207,6 +210,7 @@ class StatusPageBrowserTest {
         assertThat(cell(row, "kv")).isEqualTo("42%");
         assertThat(cell(row, "tps")).isEqualTo("87.5");
         assertThat(cell(row, "breaker")).isEqualTo("closed");
+        assertThat(row.findElement(By.cssSelector("td.heartbeat")).getAttribute("class")).doesNotContain("stale");
         assertThat(row.getText()).contains("40%"); // 48 cached of 120 prompt tokens
         assertThat(visible(By.id("redis-state")).getText()).isEqualTo("Redis up");
         assertThat(driver.findElement(By.id("open-streams")).getText()).isEqualTo("0 open streams");
