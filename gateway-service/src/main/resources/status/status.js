@@ -97,7 +97,7 @@ function renderInstances(section) {
       : badge(breaker.toLowerCase().replace('_', '-'),
           breaker === 'CLOSED' ? 'ok' : breaker === 'OPEN' || breaker === 'FORCED_OPEN' ? 'bad' : 'warn');
     const g = i.gateway;
-    const hits = el('td', { cls: 'num', title: count(g.num_cached_tokens) + ' cached of ' + count(g.num_prompt_tokens)
+    const hits = el('td', { cls: 'num hits', title: count(g.num_cached_tokens) + ' cached of ' + count(g.num_prompt_tokens)
         + ' prompt tokens in ' + g.num_requests + ' requests relayed by this gateway' },
       g.prefix_hit_rate === null ? '–' : percent(g.prefix_hit_rate),
       el('small', null, g.num_requests + ' req'));
@@ -166,8 +166,8 @@ function renderRequests(requests) {
       el('td', null, badge(r.outcome, ok ? 'ok' : r.outcome === 'cancelled' ? 'neutral' : 'bad')),
       el('td', { cls: 'num' }, r.predicted_hit_tokens === null ? '–' : count(r.predicted_hit_tokens)),
       el('td', { cls: 'num' }, cached),
-      el('td', { cls: 'num' }, millis(r.time_to_first_token_ms)),
-      el('td', { cls: 'num' }, millis(r.duration_ms)));
+      el('td', { cls: 'num ttft' }, millis(r.time_to_first_token_ms)),
+      el('td', { cls: 'num duration' }, millis(r.duration_ms)));
   });
   fill($('requests'), rows);
   $('requests-empty').hidden = rows.length > 0;

@@ -2,7 +2,6 @@ package io.kvserve.gateway.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.kvserve.common.events.InstanceRegistration;
 import io.kvserve.common.events.InstanceStatus;
 import io.kvserve.common.events.RedisKeys;
@@ -13,7 +12,6 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,13 +39,20 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.context.ConfigurableApplicationContext;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
 
 /**
  * The status page in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver},
  * driven by Selenium; nothing is downloaded): a real gateway on real Redis with a registered instance
- * and a tenant; the page is opened, a wrong token is refused on the login form, the right one shows the
- * instance, the tenant and a routed request, the page refreshes by itself, and a token that stops
- * working sends it back to the login form. Screenshots go to {@code target/status-page*.png}.
+ * and a tenant, and one streamed request routed through it with the tenant's key (a stub answers as the
+ * scheduler and the instance: no inference), so what the page shows of it came the real way, through
+ * {@code CallAccounting}. The page is opened, a wrong token is refused on the login form, the right one
+ * shows the instance (breaker, hit rate), the tenant (today's usage) and the request, the page refreshes
+ * by itself, and a token that stops working sends it back to the login form. Screenshots go to
+ * {@code target/status-page*.png}.
  *
  * <p>Skipped when chromium or chromedriver is absent, unless {@value #REQUIRED_VARIABLE}=1 (CI), then
  * it fails. Other binaries: {@code KVSERVE_TEST_CHROMIUM}, {@code KVSERVE_TEST_CHROMEDRIVER}.
@@ -69,6 +74,7 @@ class StatusPageBrowserTest {
     private ConfigurableApplicationContext gateway;
     private String gatewayUrl;
     private WebDriver driver;
+    private DisposableServer upstream;
     /** Why the browser test cannot run here; null when it can. */
     private String noBrowser;
 
@@ -81,14 +87,15 @@ class StatusPageBrowserTest {
             return;
         }
 
+        upstream = upstream();
         redisClient = RedisClient.create(endpoint.uri());
         redis = redisClient.connect();
         register(3, 1, 0.42);
         gateway = GatewayApplication.create().run("--server.port=0", "--gateway.redis.url=" + endpoint.uri(),
                 "--gateway.redis.key-prefix=kvserve-test:status-" + run + ":",
                 "--gateway.admin.operator-token=" + TOKEN,
-                // no scheduler: nothing is routed here; the page must not need one
-                "--gateway.routing.scheduler-url=http://127.0.0.1:" + freePort(),
+                "--gateway.routing.scheduler-url=http://127.0.0.1:" + upstream.port(),
+                "--gateway.routing.models-refresh=200ms",
                 "--spring.application.name=status-test-gateway",
                 // Selenium warns that it has no CDP bindings for this Chromium; the test uses WebDriver only
                 "--logging.level.org.openqa.selenium.chromium=ERROR");
@@ -100,10 +107,7 @@ class StatusPageBrowserTest {
                         "tokens_per_minute":200000,"max_concurrent_streams":32}}""".formatted(tenantId)))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        // what routing would have left behind: a breaker for the instance, a request it served
-        gateway.getBean(CircuitBreakerRegistry.class).circuitBreaker(instanceId);
-        gateway.getBean(RecentRequests.class).add(new RecentRequest(System.currentTimeMillis(), "req-" + run,
-                tenantId, "chat.completions", "tiny-" + run, instanceId, 1, "200", 48, 120, 48, 16, 41.7, 212.0));
+        routeOneRequest();
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(chromium.toFile());
@@ -113,6 +117,63 @@ class StatusPageBrowserTest {
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(chromedriver.toFile()).usingAnyFreePort().build();
         driver = new ChromeDriver(service, options);
+    }
+
+    /**
+     * The scheduler and the instance, as far as one request needs them: the model list, a placement on
+     * {@link #instanceId} with a predicted hit of 48 tokens, and a stream whose usage says 48 of its 120
+     * prompt tokens came from the prefix cache.
+     */
+    private DisposableServer upstream() {
+        String model = "tiny-" + run;
+        return HttpServer.create().host("127.0.0.1").port(0).route(routes -> routes
+                .get("/v1/models", (req, res) -> res.header("content-type", "application/json").sendString(Mono.just(
+                        "{\"object\":\"list\",\"data\":[{\"id\":\"" + model + "\",\"object\":\"model\","
+                                + "\"created\":0,\"owned_by\":\"kvserve\",\"max_model_len\":4096}]}")))
+                .post("/v1/place", (req, res) -> res.header("content-type", "application/json")
+                        .sendString(Mono.fromSupplier(() -> "{\"request_id\":\"req-" + run
+                                + "\",\"model\":\"" + model + "\",\"instance\":{\"id\":\"" + instanceId
+                                + "\",\"url\":\"" + instanceUrl() + "\"},"
+                                + "\"fallbacks\":[],\"prompt_token_ids\":[1,2,3],\"num_published_blocks\":0,"
+                                + "\"cache_salt\":\"AAAA\",\"cache_salt_source\":\"tenant\",\"predicted_hit_tokens\":48,"
+                                + "\"policy\":\"test\",\"reason\":\"test\",\"kvshare\":\"ok\"}")))
+                .post("/v1/outcomes", (req, res) -> res.status(204).send())
+                .post("/instance/internal/v1/generate", (req, res) -> res.header("content-type", "text/event-stream")
+                        .sendString(Flux.just(
+                                "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n",
+                                "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":120,"
+                                        + "\"completion_tokens\":16,\"total_tokens\":136,"
+                                        + "\"prompt_tokens_details\":{\"cached_tokens\":48}}}\n\n",
+                                "data: [DONE]\n\n"))))
+                .bindNow();
+    }
+
+    /** A streamed chat completion through the gateway, with a key of the tenant, read to its end. */
+    private void routeOneRequest() throws Exception {
+        HttpResponse<String> key = http.send(HttpRequest.newBuilder(URI.create(gatewayUrl + "/admin/v1/tenants/"
+                        + tenantId + "/keys")).header("Authorization", "Bearer " + TOKEN)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"browser-test\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(key.statusCode()).as(key.body()).isEqualTo(201);
+        String secret = tools.jackson.databind.json.JsonMapper.shared().readTree(key.body()).path("key").asString();
+        String body = "{\"model\":\"tiny-" + run + "\",\"stream\":true,\"max_tokens\":16,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}";
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        HttpResponse<String> answer;
+        do { // until the gateway's model list has the model (refreshed every 200 ms)
+            answer = http.send(HttpRequest.newBuilder(URI.create(gatewayUrl + "/v1/chat/completions"))
+                    .header("Authorization", "Bearer " + secret).header("Content-Type", "application/json")
+                    .header("x-request-id", "req-" + run).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } while (answer.statusCode() == 404 && System.nanoTime() < deadline && sleep());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.body()).contains("hi").endsWith("data: [DONE]\n\n");
+    }
+
+    private static boolean sleep() throws InterruptedException {
+        Thread.sleep(100);
+        return true;
     }
 
     /**
@@ -149,9 +210,13 @@ class StatusPageBrowserTest {
         Assumptions.assumeTrue(noBrowser == null, () -> noBrowser);
     }
 
+    private String instanceUrl() {
+        return "http://127.0.0.1:" + upstream.port() + "/instance";
+    }
+
     private void register(int numRunning, int numWaiting, double kvCacheUsage) {
         long now = System.currentTimeMillis();
-        InstanceRegistration registration = new InstanceRegistration(instanceId, "http://127.0.0.1:18001",
+        InstanceRegistration registration = new InstanceRegistration(instanceId, instanceUrl(),
                 "tiny-" + run, "llama", 16, 256, 4096, 4096, "e1", now - 60_000, now, numRunning, numWaiting,
                 kvCacheUsage, 87.5, InstanceStatus.READY);
         redis.sync().hset(RedisKeys.instance(instanceId), registration.toHash());
@@ -166,6 +231,9 @@ class StatusPageBrowserTest {
         }
         if (gateway != null) {
             gateway.close();
+        }
+        if (upstream != null) {
+            upstream.disposeNow();
         }
         if (redis != null) {
             redis.sync().zrem(RedisKeys.INSTANCES, instanceId);
@@ -219,7 +287,7 @@ class StatusPageBrowserTest {
         signIn(TOKEN);
         WebElement row = visible(By.cssSelector("#instances tr[data-instance-id='" + instanceId + "']"));
         assertThat(driver.findElement(By.id("login")).isDisplayed()).isFalse();
-        assertThat(row.getText()).contains(instanceId).contains("tiny-" + run).contains("http://127.0.0.1:18001");
+        assertThat(row.getText()).contains(instanceId).contains("tiny-" + run).contains(instanceUrl());
         assertThat(cell(row, "status")).isEqualTo("ready");
         assertThat(cell(row, "running")).isEqualTo("3");
         assertThat(cell(row, "waiting")).isEqualTo("1");
@@ -227,7 +295,7 @@ class StatusPageBrowserTest {
         assertThat(cell(row, "tps")).isEqualTo("87.5");
         assertThat(cell(row, "breaker")).isEqualTo("closed");
         assertThat(row.findElement(By.cssSelector("td.heartbeat")).getAttribute("class")).doesNotContain("stale");
-        assertThat(row.getText()).contains("40%"); // 48 cached of 120 prompt tokens
+        assertThat(cell(row, "hits")).isEqualTo("40%\n1 req"); // 48 cached of 120 prompt tokens
         assertThat(visible(By.id("redis-state")).getText()).isEqualTo("Redis up");
         assertThat(driver.findElement(By.id("open-streams")).getText()).isEqualTo("0 open streams");
 
@@ -235,8 +303,10 @@ class StatusPageBrowserTest {
         assertThat(tenant.getText()).contains("Acme Corp").contains("enabled").contains("600 req/min")
                 .contains("200k tok/min").contains("32 streams").contains("rpm 0/600");
         WebElement request = visible(By.cssSelector("#requests tr[data-request-id='req-" + run + "']"));
-        assertThat(request.getText()).contains(tenantId).contains(instanceId).contains("200").contains("48 / 120")
-                .contains("42 ms");
+        assertThat(request.getText()).contains(tenantId).contains("tiny-" + run).contains(instanceId).contains("200")
+                .contains("48 / 120");
+        assertThat(request.findElement(By.cssSelector("td.ttft")).getText()).as("measured on a stream").matches(
+                "\\d+(\\.\\d+)? m?s");
         assertThat(((JavascriptExecutor) driver).executeScript(
                 "return sessionStorage.getItem('kvserve.status.operatorToken')")).isEqualTo(TOKEN);
         screenshot("status-page.png");
@@ -256,11 +326,5 @@ class StatusPageBrowserTest {
         assertThat(driver.findElement(By.id("dashboard")).isDisplayed()).isFalse();
         assertThat(((JavascriptExecutor) driver).executeScript(
                 "return sessionStorage.getItem('kvserve.status.operatorToken')")).isNull();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
