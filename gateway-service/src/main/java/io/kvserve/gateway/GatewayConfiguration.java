@@ -14,7 +14,12 @@ import io.kvserve.gateway.route.ModelDirectory;
 import io.kvserve.gateway.route.Relay;
 import io.kvserve.gateway.route.RoutingProperties;
 import io.kvserve.gateway.route.SchedulerClient;
+import io.kvserve.gateway.status.RecentRequests;
+import io.kvserve.gateway.status.StatusHandler;
 import io.kvserve.gateway.tenant.KeyAuthenticator;
+import io.kvserve.gateway.tenant.TenancyProperties;
+import io.kvserve.gateway.tenant.TenancyRedis;
+import io.kvserve.gateway.tenant.TenantStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelOption;
 import java.time.Duration;
@@ -104,12 +109,28 @@ class GatewayConfiguration {
         return new GatewayMetrics(registry);
     }
 
+    /** The status page's memory of the last 50 requests and of each instance's prefix-cache hits. */
+    @Bean
+    RecentRequests recentRequests() {
+        return new RecentRequests(50);
+    }
+
     @Bean
     RouterFunction<ServerResponse> gatewayRoutes(KeyAuthenticator authenticator, QuotaService quotas,
                                                  ModelDirectory models, SchedulerClient scheduler,
-                                                 InstanceClient instances, GatewayMetrics metrics, ApiProperties api) {
+                                                 InstanceClient instances, GatewayMetrics metrics, ApiProperties api,
+                                                 RecentRequests recent) {
         return new GatewayHandler(authenticator, quotas, models, scheduler, new Relay(instances, metrics),
-                new CallAccounting(metrics, scheduler), api).routes();
+                new CallAccounting(metrics, scheduler, recent), api).routes();
+    }
+
+    /** {@code GET /status} (the page) and {@code GET /status/api} (its data, operator token). */
+    @Bean
+    RouterFunction<ServerResponse> statusRoutes(TenancyProperties tenancy, TenancyRedis redis, TenantStore tenants,
+                                                QuotaService quotas, CircuitBreakerRegistry breakers,
+                                                RecentRequests recent, GatewayMetrics metrics) {
+        return StatusHandler.create(tenancy.admin().operatorToken(), redis::connection, redis.status(), tenants,
+                quotas, breakers, recent, metrics).routes();
     }
 
     /** {@code routing} in /actuator/health: UP with the models known and each instance's circuit breaker. */

@@ -18,10 +18,41 @@ public final class CallAccounting {
 
     private final GatewayMetrics metrics;
     private final SchedulerClient scheduler;
+    private final Listener listener;
+
+    /**
+     * Told of each request's first frame and of its end (the status page's recorder of recent requests,
+     * {@code io.kvserve.gateway.status.RecentRequests}). Called on the request's own thread, often an
+     * event loop: it must be quick and must not block; what it throws is logged and otherwise ignored.
+     */
+    public interface Listener {
+
+        /** Tells nothing to no one. */
+        Listener NONE = new Listener() {
+            @Override
+            public void firstFrame(RoutedCall call, long timeToFirstFrameNanos) {
+            }
+
+            @Override
+            public void ended(RoutedCall call, String outcome, int numAttempts, long durationNanos) {
+            }
+        };
+
+        /** A stream's first frame left for the client, this long after the request arrived. */
+        void firstFrame(RoutedCall call, long timeToFirstFrameNanos);
+
+        /** The request ended with {@code outcome} (as logged) after {@code numAttempts} instance calls. */
+        void ended(RoutedCall call, String outcome, int numAttempts, long durationNanos);
+    }
 
     public CallAccounting(GatewayMetrics metrics, SchedulerClient scheduler) {
+        this(metrics, scheduler, Listener.NONE);
+    }
+
+    public CallAccounting(GatewayMetrics metrics, SchedulerClient scheduler, Listener listener) {
         this.metrics = metrics;
         this.scheduler = scheduler;
+        this.listener = listener;
     }
 
     /** A frame leaves for the client: the gateway's share of its latency. */
@@ -33,6 +64,7 @@ public final class CallAccounting {
             }
             metrics.requestOverhead(call.requestOverheadNanos(frame.arrivedNanos(), now));
             metrics.timeToFirstToken(now - call.arrivedNanos);
+            tell(call, () -> listener.firstFrame(call, now - call.arrivedNanos));
         } else {
             metrics.chunkOverhead(now - frame.arrivedNanos());
         }
@@ -70,8 +102,17 @@ public final class CallAccounting {
                     usage == null ? -1 : usage.promptTokens(), usage == null ? -1 : usage.completionTokens(),
                     usage == null ? -1 : usage.promptTokensDetails().cachedTokens(),
                     call.placement == null ? -1 : call.placement.predictedHitTokens());
+            tell(call, () -> listener.ended(call, outcome, call.numAttempts, System.nanoTime() - call.arrivedNanos));
         } finally {
             release(call, lease, usage);
+        }
+    }
+
+    private static void tell(RoutedCall call, Runnable hook) {
+        try {
+            hook.run();
+        } catch (RuntimeException e) {
+            LOG.warn("request {}: the call listener failed: {}", call.requestId, e.toString());
         }
     }
 
@@ -91,6 +132,8 @@ public final class CallAccounting {
             metrics.request(call.tenantId, call.apiName(), Integer.toString(status));
             LOG.info("request {} tenant={} api={} instance={} attempts={} outcome={} ({})", call.requestId,
                     call.tenantId, call.apiName(), call.instanceId, call.numAttempts, status, error.getMessage());
+            tell(call, () -> listener.ended(call, Integer.toString(status), call.numAttempts,
+                    System.nanoTime() - call.arrivedNanos));
         } finally {
             release(call, lease, null);
         }
