@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
         description = "kvserve: multi-tenant LLM serving with a shared, tenant-salted prefix cache.",
         subcommands = {ModelCommand.class, TokenizeCommand.class, GenerateCommand.class, BenchCommand.class,
                 ServeCommand.class, KvshareCommand.class, SchedulerCommand.class, GatewayCommand.class,
-                BenchServingCommand.class, BenchGatewayCommand.class, CommandLine.HelpCommand.class},
+                BenchServingCommand.class, BenchGatewayCommand.class, EmbeddedRedisCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Also (in bin/kvserve): up, down, bench-tokenizer. See README.md."})
 public final class KvserveCli implements Runnable {
 
