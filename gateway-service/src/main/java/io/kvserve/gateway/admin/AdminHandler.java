@@ -14,6 +14,7 @@ import io.kvserve.gateway.tenant.Scope;
 import io.kvserve.gateway.tenant.Tenant;
 import io.kvserve.gateway.tenant.TenantStore;
 import io.kvserve.kvshare.tenant.TenantIds;
+import io.kvserve.web.RequestBodies;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -31,12 +32,9 @@ import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.web.reactive.function.BodyExtractors;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
@@ -45,7 +43,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The operator API: tenants, their API keys and usage (routes in {@link AdminRoutes}, docs in
- * gateway-service/docs-tenancy.md). Every call needs {@code Authorization: Bearer <gateway.admin.operator-token>},
+ * gateway-service/README.md). Every call needs {@code Authorization: Bearer <gateway.admin.operator-token>},
  * compared in constant time; without a configured token every call answers 403. Errors have the OpenAI
  * shape with {@code param} naming the field at fault. Non-blocking end to end.
  */
@@ -471,18 +469,7 @@ public final class AdminHandler {
     }
 
     private Mono<JsonNode> json(ServerRequest request) {
-        return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), maxBodyBytes)
-                .map(buffer -> {
-                    try {
-                        byte[] bytes = new byte[buffer.readableByteCount()];
-                        buffer.read(bytes);
-                        return bytes;
-                    } finally {
-                        DataBufferUtils.release(buffer);
-                    }
-                })
-                .defaultIfEmpty(new byte[0])
-                .onErrorMap(DataBufferLimitException.class, e -> OpenAiException.tooLarge(maxBodyBytes))
+        return RequestBodies.bytes(request, maxBodyBytes)
                 .map(bytes -> {
                     if (bytes.length == 0) {
                         throw OpenAiException.invalidRequest(null, "The request body is empty; send a JSON object.");

@@ -9,7 +9,7 @@ import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
 
-/** The operator API's routes (docs: gateway-service/docs-tenancy.md). */
+/** The operator API's routes (docs: gateway-service/README.md). */
 public final class AdminRoutes {
 
     /** The path every admin route starts with. */

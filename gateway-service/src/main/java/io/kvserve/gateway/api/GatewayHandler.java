@@ -19,12 +19,10 @@ import io.kvserve.gateway.route.SchedulerClient;
 import io.kvserve.gateway.tenant.Caller;
 import io.kvserve.gateway.tenant.KeyAuthenticator;
 import io.kvserve.gateway.tenant.Scope;
+import io.kvserve.web.RequestBodies;
 import java.util.concurrent.TimeoutException;
-import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.web.reactive.function.BodyExtractors;
 import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
@@ -33,6 +31,7 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
+import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -53,6 +52,9 @@ import tools.jackson.databind.node.ObjectNode;
  * waiting, so an event-loop thread serves every open stream.
  */
 public final class GatewayHandler {
+
+    /** Bodies above this are copied off the thread an admission came back on (see {@link #call}). */
+    private static final int LARGE_BODY_BYTES = 64 << 10;
 
     private final KeyAuthenticator authenticator;
     private final QuotaService quotas;
@@ -113,6 +115,10 @@ public final class GatewayHandler {
                             parsed.includeUsage(), arrivedNanos);
                     return models.require(parsed.model())
                             .then(Mono.defer(() -> quotas.admit(caller, reserveTokens(bytes, parsed.params()))))
+                            // an admission from Redis arrives on Lettuce's one I/O thread: a large body is
+                            // copied into the placement call off it, so Redis replies never queue behind it
+                            .transform(admission -> bytes.length > LARGE_BODY_BYTES
+                                    ? admission.publishOn(Schedulers.boundedElastic()) : admission)
                             .flatMap(admission -> switch (admission) {
                                 case Admission.Rejected rejected -> {
                                     rejected.headers().applyTo(rateLimits);
@@ -165,26 +171,10 @@ public final class GatewayHandler {
     }
 
     private Mono<byte[]> body(ServerRequest request) {
-        long maxBytes = api.maxRequestSize().toBytes();
-        long declared = request.headers().contentLength().orElse(-1);
-        if (declared > maxBytes) {
-            return Mono.error(OpenAiException.tooLarge(maxBytes));
-        }
-        return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), (int) maxBytes)
-                .map(buffer -> {
-                    try {
-                        byte[] bytes = new byte[buffer.readableByteCount()];
-                        buffer.read(bytes);
-                        return bytes;
-                    } finally {
-                        DataBufferUtils.release(buffer);
-                    }
-                })
-                .defaultIfEmpty(new byte[0])
+        return RequestBodies.bytes(request, (int) api.maxRequestSize().toBytes())
                 .timeout(api.requestReadTimeout())
                 .onErrorMap(e -> switch (e) {
                     case OpenAiException o -> o;
-                    case DataBufferLimitException l -> OpenAiException.tooLarge(maxBytes);
                     // ours, or the server's read/request timeout (Netty's ReadTimeoutException and kin)
                     case Exception t when t instanceof TimeoutException
                             || t.getClass().getSimpleName().contains("Timeout") -> new OpenAiException(408,

@@ -39,8 +39,8 @@ final class LocalQuota {
                     double newTat = tat + (kind == 1 ? 1 : cost) * interval;
                     gcra.add(new double[] {kind, s, limit, interval, tat, newTat});
                     gcraKeys.add(key);
-                    if (reject == null && newTat - nowMs > PERIOD_MS) {
-                        reject = new long[] {kind, s + 1, limit, (long) Math.ceil((tat - nowMs) / interval - 1e-6),
+                    if (reject == null && newTat - nowMs > PERIOD_MS + QuotaService.TOLERANCE_MS) {
+                        reject = new long[] {kind, s + 1, limit, (long) Math.ceil((tat - nowMs - QuotaService.TOLERANCE_MS) / interval),
                                 (long) Math.ceil(newTat - nowMs - PERIOD_MS)};
                     }
                 }
@@ -69,7 +69,7 @@ final class LocalQuota {
         for (double[] c : gcra) {
             double t = reject != null ? c[4] : c[5];
             int off = c[0] == 1 ? 0 : 3;
-            long remaining = Math.max(0, (long) Math.floor((PERIOD_MS - (t - nowMs)) / c[3] + 1e-6));
+            long remaining = Math.max(0, (long) Math.floor((PERIOD_MS + QuotaService.TOLERANCE_MS - (t - nowMs)) / c[3]));
             if (hdr[off] < 0 || remaining < hdr[off + 1]) {
                 hdr[off] = (long) c[2];
                 hdr[off + 1] = remaining;
@@ -90,6 +90,13 @@ final class LocalQuota {
             daily.merge(key, cost, Long::sum);
         }
         return Decision.of(List.of(1L, 0L, 0L, 0L, 0L, 0L, hdr[0], hdr[1], hdr[2], hdr[3], hdr[4], hdr[5]));
+    }
+
+    /** Forgets every counter: Redis is back and holds the truth again. */
+    synchronized void clear() {
+        tats.clear();
+        streams.clear();
+        daily.clear();
     }
 
     synchronized void release(List<QuotaScope> scopes, long nowMs, String leaseId, long delta, String admitDay) {

@@ -47,6 +47,12 @@ import reactor.core.publisher.Mono;
  * {@code max(TAT, now) + c*T - 60 s - now}. Example: RPM 3 (T = 20 s): three requests at t=0 set
  * TAT = 60 s; a fourth gets Retry-After 20 s.
  *
+ * <p>T is rarely a whole number of milliseconds (RPM 9: 6666.67 ms) and TATs are absolute times near
+ * 1.8e12 ms, so a burst of L sums to 60 s only within floating-point noise (about 1e-4 ms per step).
+ * The admit test therefore allows {@code TOL} = 0.5 ms over 60 s: far below one request's interval for
+ * any RPM up to 60,000, so a burst of exactly L passes and the L+1st does not; for a token limit with
+ * T under 1 ms it is at most half a millisecond's worth of tokens. TATs are stored with full precision.
+ *
  * <pre>
  *   cost c, period P = 60 s, T = P / limit
  *   now        TAT             TAT + c*T
@@ -74,12 +80,17 @@ import reactor.core.publisher.Mono;
  *
  * <pre>
  *   &lt;s&gt; = &lt;p&gt;q:t:&lt;tenant&gt;: or &lt;p&gt;q:k:&lt;key id&gt;:
- *   &lt;s&gt;rpm  &lt;s&gt;tpm        STRING TAT, ms since epoch ("%.3f"); PX until it no longer matters
+ *   &lt;s&gt;rpm  &lt;s&gt;tpm        STRING TAT, ms since epoch (full double precision); PX until it no longer matters
  *   &lt;s&gt;streams            ZSET   lease id -&gt; expiry ms
+ *   &lt;s1&gt;lease:&lt;id&gt;        STRING tokens reserved by an admitted lease (s1: its first scope);
+ *                               PX lease TTL + 60 s; lets a lost admission be undone exactly once
  *   &lt;s&gt;daily:&lt;yyyy-mm-dd&gt; STRING tokens charged that UTC day; TTL 2 days
  *   &lt;p&gt;usage:&lt;tenant&gt;:&lt;yyyy-mm-dd&gt;  HASH requests prompt_tokens completion_tokens cached_tokens
  *                                     total_tokens; TTL gateway.quota.usage-retention
  * </pre>
+ *
+ * <p>The scripts build their keys from ARGV (the prefix and scope bases), as kvshare's index does: fine
+ * on one Redis and its replicas, not on Redis Cluster, which wants every key in KEYS.
  *
  * <p>While Redis is unreachable ({@link RedisStatus}), {@link RedisOutagePolicy} decides: {@code CACHED_KEYS}
  * enforces the same limits in this replica's memory ({@link LocalQuota}), {@code FAIL_OPEN} admits
@@ -95,12 +106,15 @@ import reactor.core.publisher.Mono;
  */
 public final class QuotaService {
 
+    /** Floating-point slack of the admit test, in ms (see the class comment); the Lua's {@code TOL}. */
+    static final double TOLERANCE_MS = 0.5;
+
     private static final Logger log = LoggerFactory.getLogger(QuotaService.class);
     private static final Duration CONCURRENCY_RETRY = Duration.ofSeconds(1);
 
     /** ARGV: now lease expiry cost day msToMidnight, then per scope: base rpm tpm streams daily (0 = unset). */
     private static final RedisScript ADMIT = new RedisScript("""
-            local PERIOD = 60000
+            local PERIOD, TOL = 60000, 0.5
             local now, lease, expiry = tonumber(ARGV[1]), ARGV[2], ARGV[3]
             local cost, day, toMidnight = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
             local checks, reject = {}, nil
@@ -116,8 +130,8 @@ public final class QuotaService {
                   if tat < now then tat = now end
                   local newTat = tat + (kind == 1 and 1 or cost) * interval
                   checks[#checks + 1] = {kind, key, limit, interval, tat, newTat}
-                  if not reject and newTat - now > PERIOD then
-                    reject = {kind, scope, limit, math.ceil((tat - now) / interval - 1e-6),
+                  if not reject and newTat - now > PERIOD + TOL then
+                    reject = {kind, scope, limit, math.ceil((tat - now - TOL) / interval),
                               math.ceil(newTat - now - PERIOD)}
                   end
                 end
@@ -143,7 +157,7 @@ public final class QuotaService {
               if c[1] <= 2 then
                 local t = reject and c[5] or c[6]
                 local off = c[1] == 1 and 1 or 4
-                local remaining = math.floor((PERIOD - (t - now)) / c[4] + 1e-6)
+                local remaining = math.floor((PERIOD + TOL - (t - now)) / c[4])
                 if remaining < 0 then remaining = 0 end
                 if hdr[off] < 0 or remaining < hdr[off + 1] then
                   hdr[off], hdr[off + 1], hdr[off + 2] = c[3], remaining, math.ceil(t - now)
@@ -154,9 +168,10 @@ public final class QuotaService {
               return {0, reject[1], reject[2], reject[3], reject[4], reject[5],
                       hdr[1], hdr[2], hdr[3], hdr[4], hdr[5], hdr[6]}
             end
+            redis.call('SET', ARGV[7] .. 'lease:' .. lease, cost, 'PX', tonumber(expiry) - now + 60000)
             for _, c in ipairs(checks) do
               if c[1] <= 2 then
-                redis.call('SET', c[2], string.format('%.3f', c[6]), 'PX', math.ceil(c[6] - now) + 1000)
+                redis.call('SET', c[2], string.format('%.17g', c[6]), 'PX', math.ceil(c[6] - now) + 1000)
               elseif c[1] == 3 then
                 redis.call('ZADD', c[2], expiry, lease)
                 redis.call('PEXPIRE', c[2], tonumber(expiry) - now + 1000)
@@ -169,13 +184,18 @@ public final class QuotaService {
             """);
 
     /**
-     * ARGV: now lease delta usageKey usageTtlSeconds prompt completion cached total, then per scope:
-     * base tpm streams(0|1) dailyKey('' = none).
+     * ARGV: now lease delta usageKey usageTtlSeconds prompt completion cached total compensate(0|1), then
+     * per scope: base tpm streams(0|1) dailyKey('' = none). The admit script left {@code <first
+     * base>lease:<id>}: a compensation (the admit's answer was lost: cancelled or timed out) undoes the
+     * admission only if that record says it happened; a normal release goes ahead without it (a lease
+     * older than its TTL still reconciles its tokens and records its usage).
      */
     private static final RedisScript RELEASE = new RedisScript("""
             local PERIOD = 60000
             local now, lease, delta = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-            for i = 10, #ARGV, 4 do
+            local had = ARGV[11] and redis.call('DEL', ARGV[11] .. 'lease:' .. lease) or 0
+            if ARGV[10] == '1' and had == 0 then return 0 end
+            for i = 11, #ARGV, 4 do
               local base, tpm, streams, dailyKey = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
               if streams == '1' then redis.call('ZREM', base .. 'streams', lease) end
               if delta ~= 0 and tpm > 0 then
@@ -187,13 +207,14 @@ public final class QuotaService {
                 if tat <= now then
                   redis.call('DEL', key)
                 else
-                  redis.call('SET', key, string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
+                  redis.call('SET', key, string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1000)
                 end
               end
               if delta ~= 0 and dailyKey ~= '' then
                 if redis.call('INCRBY', dailyKey, delta) < 0 then redis.call('SET', dailyKey, 0, 'KEEPTTL') end
               end
             end
+            if ARGV[10] == '1' then return 1 end
             local u = ARGV[4]
             redis.call('HINCRBY', u, 'requests', 1)
             redis.call('HINCRBY', u, 'prompt_tokens', ARGV[6])
@@ -213,6 +234,8 @@ public final class QuotaService {
     private final InstantSource clock;
     private final MeterRegistry meters;
     private final LocalQuota local = new LocalQuota();
+    /** Whether {@link #local} holds counters from an outage, to drop once Redis answers again. */
+    private volatile boolean localInUse;
 
     /**
      * @param connection     gives the gateway's shared Redis connection at each call (it may throw while Redis
@@ -280,11 +303,21 @@ public final class QuotaService {
                 args.add(Long.toString(QuotaScope.orZero(l.dailyTokenBudget())));
             }
             return ADMIT.<List<Long>>run(connection, ScriptOutputType.MULTI, args.toArray(String[]::new))
-                    .doOnNext(ok -> status.markUp())
+                    .doOnNext(ok -> {
+                        status.markUp();
+                        if (localInUse) {
+                            localInUse = false;
+                            local.clear();
+                        }
+                    })
                     .map(reply -> toAdmission(caller, scopes, reserveTokens, day, leaseId, Decision.of(reply),
                             Lease.Mode.REDIS))
+                    // the script may have run without its answer arriving: undo it if it did
+                    .doOnCancel(() -> compensate(caller, scopes, leaseId, reserveTokens, day)
+                            .subscribe(x -> { }, e -> { }))
                     .onErrorResume(RedisStatus::isOutage, e -> {
                         status.noteFailure(e);
+                        compensate(caller, scopes, leaseId, reserveTokens, day).subscribe(x -> { }, x -> { });
                         return Mono.just(duringOutage(caller, scopes, reserveTokens, now, day, leaseId));
                     });
         });
@@ -365,7 +398,7 @@ public final class QuotaService {
                     log.debug("lease {} of tenant {} not reconciled: Redis is down", lease.leaseId(), caller.tenantId());
                     yield Mono.empty();
                 }
-                List<String> args = new ArrayList<>(9 + 4 * lease.scopes().size());
+                List<String> args = new ArrayList<>(10 + 4 * lease.scopes().size());
                 args.add(Long.toString(now.toEpochMilli()));
                 args.add(lease.leaseId());
                 args.add(Long.toString(delta));
@@ -375,6 +408,7 @@ public final class QuotaService {
                 args.add(Integer.toString(usage.completionTokens()));
                 args.add(Integer.toString(usage.cachedTokens()));
                 args.add(Integer.toString(usage.totalTokens()));
+                args.add("0");
                 for (QuotaScope scope : lease.scopes()) {
                     Limits l = scope.limits();
                     args.add(scope.base());
@@ -397,6 +431,34 @@ public final class QuotaService {
         };
     }
 
+    /**
+     * Undoes an admission whose answer was lost (the caller went away, or the command timed out after
+     * Redis may have run it): frees its stream slot and refunds its whole reservation, if and only if
+     * the admit script recorded the lease. Fire and forget; if Redis cannot be reached the slot expires
+     * with the lease TTL.
+     */
+    Mono<Long> compensate(Caller caller, List<QuotaScope> scopes, String leaseId, int reservedTokens, String day) {
+        List<String> args = new ArrayList<>(10 + 4 * scopes.size());
+        args.add(Long.toString(clock.millis()));
+        args.add(leaseId);
+        args.add(Long.toString(-(long) reservedTokens));
+        args.add(usageKey(caller.tenantId(), day));
+        args.add(Long.toString(usageRetention.toSeconds()));
+        args.addAll(List.of("0", "0", "0", "0", "1"));
+        for (QuotaScope scope : scopes) {
+            Limits l = scope.limits();
+            args.add(scope.base());
+            args.add(Long.toString(QuotaScope.orZero(l.tokensPerMinute())));
+            args.add(l.maxConcurrentStreams() != null ? "1" : "0");
+            args.add(l.dailyTokenBudget() != null ? scope.base() + "daily:" + day : "");
+        }
+        return RELEASE.<Long>run(connection, ScriptOutputType.INTEGER, args.toArray(String[]::new))
+                .doOnNext(undone -> log.debug("lease {}: lost admission {}", leaseId,
+                        undone == 1 ? "undone" : "never happened"))
+                .doOnError(e -> log.debug("lease {}: lost admission not undone ({}); it expires with the lease TTL",
+                        leaseId, e.toString()));
+    }
+
     private Admission duringOutage(Caller caller, List<QuotaScope> scopes, int reserveTokens, Instant now, String day,
                                    String leaseId) {
         return switch (policy) {
@@ -406,6 +468,7 @@ public final class QuotaService {
             case FAIL_OPEN -> new Admission.Admitted(new Lease(this, caller, scopes, leaseId, reserveTokens, day,
                     Lease.Mode.UNENFORCED), RateLimitHeaders.NONE);
             case CACHED_KEYS -> {
+                localInUse = true;
                 long nowMs = now.toEpochMilli();
                 Decision d = local.admit(scopes, nowMs, leaseId, nowMs + leaseTtl.toMillis(), reserveTokens, day,
                         msToMidnight(now));

@@ -1,8 +1,8 @@
 package io.kvserve.gateway.route;
 
 import io.kvserve.common.openai.OpenAiException;
-import io.kvserve.common.openai.Usage;
 import io.kvserve.gateway.quota.Lease;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.SignalType;
@@ -28,7 +28,9 @@ public final class CallAccounting {
     public void handed(RoutedCall call, Frame frame) {
         long now = System.nanoTime();
         if (call.numHanded++ == 0) {
-            metrics.streamOpened();
+            if (call.stream && call.streamOpened.compareAndSet(false, true)) {
+                metrics.streamOpened();
+            }
             metrics.requestOverhead(call.requestOverheadNanos(frame.arrivedNanos(), now));
             metrics.timeToFirstToken(now - call.arrivedNanos);
         } else {
@@ -41,36 +43,42 @@ public final class CallAccounting {
         if (!call.finished.compareAndSet(false, true)) {
             return;
         }
-        if (call.stream && call.numHanded > 0) {
-            metrics.streamClosed();
+        io.kvserve.common.openai.Usage usage = call.usage;
+        try {
+            if (call.streamOpened.get()) {
+                metrics.streamClosed();
+            }
+            if (!call.stream && call.started && signal == SignalType.ON_COMPLETE) {
+                metrics.requestOverhead((call.placementSentNanos - call.arrivedNanos)
+                        + (call.upstreamSentNanos - call.placedNanos));
+            }
+            if (usage != null && call.placement != null) {
+                int predicted = call.placement.predictedHitTokens();
+                int delivered = usage.promptTokensDetails().cachedTokens();
+                metrics.hits(call.tenantId, predicted, delivered);
+                scheduler.reportOutcome(call.tenantId, predicted, delivered);
+            }
+            String outcome = switch (signal) {
+                case CANCEL -> "cancelled";
+                case ON_ERROR -> call.failureStatus > 0 ? Integer.toString(call.failureStatus) : "failed";
+                default -> call.failedMidStream() ? "failed_mid_stream" : "200";
+            };
+            metrics.request(call.tenantId, call.apiName(), outcome);
+            LOG.info("request {} tenant={} api={} instance={} attempts={} outcome={} prompt_tokens={} "
+                            + "completion_tokens={} cached_tokens={} predicted_hit_tokens={}", call.requestId,
+                    call.tenantId, call.apiName(), call.instanceId, call.numAttempts, outcome,
+                    usage == null ? -1 : usage.promptTokens(), usage == null ? -1 : usage.completionTokens(),
+                    usage == null ? -1 : usage.promptTokensDetails().cachedTokens(),
+                    call.placement == null ? -1 : call.placement.predictedHitTokens());
+        } finally {
+            release(call, lease, usage);
         }
-        if (!call.stream && call.started && signal == SignalType.ON_COMPLETE) {
-            metrics.requestOverhead((call.placementSentNanos - call.arrivedNanos)
-                    + (call.upstreamSentNanos - call.placedNanos));
-        }
-        Usage usage = call.usage;
+    }
+
+    private static void release(RoutedCall call, Lease lease, io.kvserve.common.openai.Usage usage) {
         lease.release(usage != null ? io.kvserve.gateway.quota.Usage.of(usage.promptTokens(), usage.completionTokens(),
-                        usage.promptTokensDetails().cachedTokens())
-                : io.kvserve.gateway.quota.Usage.ofTotal(call.chargedTokens()))
+                        usage.promptTokensDetails().cachedTokens()) : io.kvserve.gateway.quota.Usage.ofTotal(call.chargedTokens()))
                 .subscribe(x -> { }, e -> LOG.warn("request {}: quota release failed: {}", call.requestId, e.toString()));
-        if (usage != null && call.placement != null) {
-            int predicted = call.placement.predictedHitTokens();
-            int delivered = usage.promptTokensDetails().cachedTokens();
-            metrics.hits(call.tenantId, predicted, delivered);
-            scheduler.reportOutcome(call.tenantId, predicted, delivered);
-        }
-        String outcome = switch (signal) {
-            case CANCEL -> "cancelled";
-            case ON_ERROR -> "failed";
-            default -> call.failedMidStream() ? "failed_mid_stream" : "200";
-        };
-        metrics.request(call.tenantId, call.apiName(), outcome);
-        LOG.info("request {} tenant={} api={} instance={} attempts={} outcome={} prompt_tokens={} "
-                        + "completion_tokens={} cached_tokens={} predicted_hit_tokens={}", call.requestId,
-                call.tenantId, call.apiName(), call.instanceId, call.numAttempts, outcome,
-                usage == null ? -1 : usage.promptTokens(), usage == null ? -1 : usage.completionTokens(),
-                usage == null ? -1 : usage.promptTokensDetails().cachedTokens(),
-                call.placement == null ? -1 : call.placement.predictedHitTokens());
     }
 
     /** The request was refused before it was relayed (placement refused, no instance began). */
@@ -78,11 +86,13 @@ public final class CallAccounting {
         if (!call.finished.compareAndSet(false, true)) {
             return;
         }
-        lease.release(call.chargedTokens()).subscribe(x -> { }, e -> LOG.warn("request {}: quota release failed: {}",
-                call.requestId, e.toString()));
-        int status = error instanceof OpenAiException o ? o.status() : 500;
-        metrics.request(call.tenantId, call.apiName(), Integer.toString(status));
-        LOG.info("request {} tenant={} api={} instance={} attempts={} outcome={} ({})", call.requestId,
-                call.tenantId, call.apiName(), call.instanceId, call.numAttempts, status, error.getMessage());
+        try {
+            int status = error instanceof OpenAiException o ? o.status() : 500;
+            metrics.request(call.tenantId, call.apiName(), Integer.toString(status));
+            LOG.info("request {} tenant={} api={} instance={} attempts={} outcome={} ({})", call.requestId,
+                    call.tenantId, call.apiName(), call.instanceId, call.numAttempts, status, error.getMessage());
+        } finally {
+            release(call, lease, null);
+        }
     }
 }

@@ -7,6 +7,8 @@ import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.PlacementAnswer;
 import io.kvserve.common.openai.PlacementAnswer.Target;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +40,7 @@ public final class Relay {
 
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
     private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
-    private static final byte[] DATA_PREFIX = "data: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] DATA_PREFIX = "data: ".getBytes(StandardCharsets.US_ASCII);
 
     private final InstanceClient instances;
     private final GatewayMetrics metrics;
@@ -69,14 +71,6 @@ public final class Relay {
             return frames.onErrorMap(e -> toOpenAi(call, e));
         }
         return frames.filter(frame -> call.clientWantsUsage || !frame.hasUsage())
-                .concatWith(Flux.defer(() -> {
-                    if (call.sawDone) {
-                        return Flux.empty();
-                    }
-                    call.failedMidStream = true;
-                    return Flux.just(errorFrame("the inference instance closed the stream before it ended"),
-                            Frame.now(Frame.DONE));
-                }))
                 .onErrorResume(e -> {
                     if (!call.started) {
                         return Flux.error(toOpenAi(call, e));
@@ -90,7 +84,8 @@ public final class Relay {
         Target target = targets.get(index);
         return Flux.defer(() -> {
             call.attempt(target);
-            Flux<Frame> frames = instances.generate(target, body, call.requestId);
+            Flux<Frame> frames = instances.generate(target, body, call.requestId)
+                    .doOnNext(frame -> call.numUpstreamFrames++);
             return call.stream ? frames : ResponseAssembly.of(call.api, target.id(), frames).flux();
         }).onErrorResume(e -> {
             if (call.started || index + 1 >= targets.size() || !retryable(e)) {
@@ -119,7 +114,7 @@ public final class Relay {
             case CallNotPermittedException c -> true;
             case BulkheadFullException b -> true;
             case WebClientException w -> true; // refused, reset, closed before a response
-            case java.io.IOException io -> true; // closed while the body was coming (PrematureCloseException)
+            case IOException io -> true; // closed while the body was coming (PrematureCloseException)
             case OpenAiException o -> false;   // the instance refused the request itself (400, 404, ...)
             default -> false;
         };
@@ -132,16 +127,24 @@ public final class Relay {
             case CallNotPermittedException c -> "circuit_open";
             case BulkheadFullException b -> "bulkhead_full";
             case WebClientException w -> "connection";
-            case java.io.IOException io -> "connection";
+            case IOException io -> "connection";
             default -> "other";
         };
     }
 
-    /** The error to answer when no instance began the request. */
+    /** The error to answer when no instance began the request (noted on the call for its outcome). */
     static OpenAiException toOpenAi(RoutedCall call, Throwable e) {
+        OpenAiException error = answer(call, e);
+        call.failureStatus = error.status();
+        return error;
+    }
+
+    private static OpenAiException answer(RoutedCall call, Throwable e) {
         return switch (e) {
             case OpenAiException o -> o;
-            case UpstreamStatusException s -> s.error();
+            // every instance refused: the last one's 429 as it is; any 5xx means "not now": 503
+            case UpstreamStatusException s -> s.status() == 429 ? s.error() : OpenAiException.unavailable(
+                    s.error().getMessage(), s.error().retryAfter().orElse(RETRY_AFTER));
             case InstanceClient.UpstreamTimeoutException t -> OpenAiException.unavailable(
                     "no inference instance began the request in time: " + t.getMessage(), RETRY_AFTER);
             case CallNotPermittedException c -> OpenAiException.unavailable("every instance that could serve "
@@ -150,7 +153,7 @@ public final class Relay {
                     "every instance that could serve the request is at its concurrency limit", RETRY_AFTER);
             case WebClientException w -> OpenAiException.unavailable("no inference instance could be reached ("
                     + w.getMostSpecificCause().getClass().getSimpleName() + ")", RETRY_AFTER);
-            case java.io.IOException io -> OpenAiException.unavailable("the connection to the inference instance "
+            case IOException io -> OpenAiException.unavailable("the connection to the inference instance "
                     + "failed (" + io.getClass().getSimpleName() + ")", RETRY_AFTER);
             default -> {
                 LOG.error("request {}: routing failed", call.requestId, e);
@@ -162,7 +165,8 @@ public final class Relay {
     private static String midStreamMessage(RoutedCall call, Throwable e) {
         String cause = switch (e) {
             case InstanceClient.UpstreamTimeoutException t -> t.getMessage();
-            case UpstreamStatusException s -> "instance " + s.instanceId() + " answered " + s.status();
+            case UpstreamStatusException s -> s.error().getMessage();
+            case InstanceClient.ClientTooSlowException c -> c.getMessage();
             default -> "the connection to instance " + call.instanceId + " failed ("
                     + e.getClass().getSimpleName() + ")";
         };
@@ -173,9 +177,9 @@ public final class Relay {
     static Frame errorFrame(String message) {
         byte[] json = OpenAiJson.MAPPER.writeValueAsBytes(new OpenAiError.Body(
                 new OpenAiError(message, "server_error", null, "upstream_failed")));
-        byte[] bytes = new byte[json.length + 8];
+        byte[] bytes = new byte[DATA_PREFIX.length + json.length + 2];
         System.arraycopy(DATA_PREFIX, 0, bytes, 0, DATA_PREFIX.length);
-        System.arraycopy(json, 0, bytes, 6, json.length);
+        System.arraycopy(json, 0, bytes, DATA_PREFIX.length, json.length);
         bytes[bytes.length - 2] = '\n';
         bytes[bytes.length - 1] = '\n';
         return Frame.now(bytes);

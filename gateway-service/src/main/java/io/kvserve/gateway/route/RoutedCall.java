@@ -4,16 +4,20 @@ import io.kvserve.common.openai.GenerateRequest.Api;
 import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.PlacementAnswer;
 import io.kvserve.common.openai.Usage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
  * What the gateway knows about one request while it is routed: who asked, where it went, when each
- * step happened ({@link System#nanoTime()}), and what came back. One per request; its frames are
- * seen by one subscriber in order, so the fields need no locks (they are read after the last frame).
+ * step happened ({@link System#nanoTime()}), and what came back. One per request; its frames come in
+ * order, but the request can end on another thread (a client's cancel runs on its connection's event
+ * loop, a timeout on a timer thread), so the fields are volatile and the end is claimed once.
  */
 public final class RoutedCall {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RoutedCall.class);
+    private static final Logger LOG = LoggerFactory.getLogger(RoutedCall.class);
 
     final String requestId;
     final String tenantId;
@@ -22,20 +26,27 @@ public final class RoutedCall {
     /** Whether the client asked for the usage chunk; the gateway always asks the instance for it. */
     final boolean clientWantsUsage;
     final long arrivedNanos;
-    long placementSentNanos;
-    long placedNanos;
+    // written by the request's pipeline, read at its end, which a cancel can run on another thread
+    volatile long placementSentNanos;
+    volatile long placedNanos;
     /** When the first instance was called (later attempts are failover time, not gateway overhead). */
-    long upstreamSentNanos;
-    PlacementAnswer placement;
-    String instanceId;
-    int numAttempts;
+    volatile long upstreamSentNanos;
+    volatile PlacementAnswer placement;
+    volatile String instanceId;
+    volatile int numAttempts;
     volatile boolean started;
-    boolean sawDone;
-    int numFrames;
-    int numHanded;
-    boolean failedMidStream;
-    final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
-    Usage usage;
+    volatile boolean sawDone;
+    /** Frames relayed to the client. */
+    volatile int numFrames;
+    /** Events that came from instances, over every attempt. */
+    volatile int numUpstreamFrames;
+    volatile int numHanded;
+    volatile boolean failedMidStream;
+    /** The status answered when no instance began the request; 0 otherwise. */
+    volatile int failureStatus;
+    final AtomicBoolean streamOpened = new AtomicBoolean();
+    final AtomicBoolean finished = new AtomicBoolean();
+    volatile Usage usage;
 
     public RoutedCall(String requestId, String tenantId, Api api, boolean stream, boolean clientWantsUsage,
                       long arrivedNanos) {
@@ -113,11 +124,15 @@ public final class RoutedCall {
      */
     void captureUsage(Frame frame) {
         try {
-            JsonNode node = OpenAiJson.MAPPER.readTree(stream ? frame.json()
-                    : new String(frame.bytes(), java.nio.charset.StandardCharsets.UTF_8)).path("usage");
+            // a stream's usage chunk is an SSE event; a non-streamed response (assembled here) is plain JSON
+            JsonNode node = (stream ? OpenAiJson.MAPPER.readTree(frame.json())
+                    : OpenAiJson.MAPPER.readTree(frame.bytes())).path("usage");
             if (node.isObject()) {
-                usage = Usage.of(node.path("prompt_tokens").asInt(0), node.path("completion_tokens").asInt(0),
-                        node.path("prompt_tokens_details").path("cached_tokens").asInt(0));
+                // counts as the instance reported them, clamped to what can be true
+                int numPromptTokens = Math.max(0, node.path("prompt_tokens").asInt(0));
+                usage = Usage.of(numPromptTokens, Math.max(0, node.path("completion_tokens").asInt(0)),
+                        Math.clamp(node.path("prompt_tokens_details").path("cached_tokens").asInt(0), 0,
+                                numPromptTokens));
             }
         } catch (RuntimeException e) {
             LOG.warn("request {}: no usage in the response of instance {}: {}", requestId, instanceId, e.toString());
@@ -126,18 +141,19 @@ public final class RoutedCall {
 
     /**
      * Tokens to charge against the tenant's token quota: the reported usage; without one (the stream
-     * broke or was cancelled) the prompt as tokenized plus one token per frame relayed, an upper
-     * bound of what the instance generated; nothing when no instance began.
+     * broke, was cancelled, or every attempt failed) the prompt as tokenized plus one token per event
+     * the instances sent, an upper bound of what they generated; nothing when no instance sent any.
      */
     int chargedTokens() {
-        if (usage != null) {
-            return usage.totalTokens();
+        Usage reported = usage;
+        if (reported != null) {
+            return reported.totalTokens();
         }
-        if (!started) {
+        if (numUpstreamFrames == 0) {
             return 0;
         }
-        int numPromptTokens = placement == null ? 0 : placement.promptTokenIds().length;
-        return numPromptTokens + numFrames;
+        PlacementAnswer answer = placement;
+        return (answer == null ? 0 : answer.promptTokenIds().length) + numUpstreamFrames;
     }
 
     /** The gateway's own share of the time to the first frame (see {@link GatewayMetrics}). */

@@ -1,7 +1,7 @@
 package io.kvserve.gateway.route;
 
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
@@ -23,7 +23,9 @@ final class SseFramer {
     /** An event bigger than this is a broken upstream, not a token. */
     static final int MAX_EVENT_BYTES = 16 << 20;
 
-    private final ByteArrayOutputStream pending = new ByteArrayOutputStream(256);
+    /** Bytes of the event being cut, not yet ended: {@code pending[0, numPending)}. */
+    private byte[] pending = new byte[512];
+    private int numPending;
     private boolean lastWasNewline;
 
     private SseFramer() {
@@ -38,20 +40,23 @@ final class SseFramer {
     }
 
     private List<Frame> accept(DataBuffer buffer) {
-        List<Frame> frames = List.of();
         try {
             int count = buffer.readableByteCount();
-            int start = buffer.readPosition();
+            byte[] chunk = new byte[count];
+            buffer.read(chunk);
+            List<Frame> frames = List.of();
+            int start = 0; // first byte of chunk not yet copied to pending
             for (int i = 0; i < count; i++) {
-                byte b = buffer.getByte(start + i);
-                pending.write(b);
+                byte b = chunk[i];
                 if (b == '\n') {
                     if (lastWasNewline) {
+                        append(chunk, start, i + 1 - start);
+                        start = i + 1;
                         if (frames.isEmpty()) {
                             frames = new ArrayList<>(2);
                         }
-                        frames.add(Frame.now(pending.toByteArray()));
-                        pending.reset();
+                        frames.add(Frame.now(Arrays.copyOf(pending, numPending)));
+                        numPending = 0;
                         lastWasNewline = false;
                         continue;
                     }
@@ -60,12 +65,21 @@ final class SseFramer {
                     lastWasNewline = false;
                 }
             }
-            if (pending.size() > MAX_EVENT_BYTES) {
-                throw new IllegalStateException("an event from the instance is over " + MAX_EVENT_BYTES + " bytes");
-            }
+            append(chunk, start, count - start);
             return frames;
         } finally {
             DataBufferUtils.release(buffer);
         }
+    }
+
+    private void append(byte[] bytes, int offset, int length) {
+        if (numPending + length > MAX_EVENT_BYTES) {
+            throw new IllegalStateException("an event from the instance is over " + MAX_EVENT_BYTES + " bytes");
+        }
+        if (numPending + length > pending.length) {
+            pending = Arrays.copyOf(pending, Math.max(pending.length * 2, numPending + length));
+        }
+        System.arraycopy(bytes, offset, pending, numPending, length);
+        numPending += length;
     }
 }

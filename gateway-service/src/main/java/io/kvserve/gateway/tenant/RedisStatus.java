@@ -47,8 +47,10 @@ public final class RedisStatus implements AutoCloseable {
 
     /** Starts pinging Redis every {@code interval}. */
     public void startProbing(Duration interval) {
-        probe = Flux.interval(interval, interval).concatMap(tick -> ping().onErrorResume(e -> Mono.empty()))
-                .subscribe();
+        probe = Flux.interval(interval, interval)
+                .onBackpressureDrop() // a ping slower than the interval skips ticks instead of ending the probe
+                .concatMap(tick -> ping().onErrorResume(e -> Mono.empty()))
+                .subscribe(tick -> { }, e -> log.error("the Redis probe stopped", e));
     }
 
     /** One {@code PING}; updates {@link #up()}. */

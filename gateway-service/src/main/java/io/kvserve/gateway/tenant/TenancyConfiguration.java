@@ -13,7 +13,7 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 
 /**
  * Tenants, keys, quotas and the admin API, wired (config: {@link TenancyProperties}; docs:
- * gateway-service/docs-tenancy.md). Beans: {@code tenancyRedis}, {@code tenantStore},
+ * gateway-service/README.md). Beans: {@code tenancyRedis}, {@code tenantStore},
  * {@code keyAuthenticator}, {@code quotaService}, {@code adminHandler}, {@code adminRoutes}, {@code tenancy}
  * (health) and the gauge {@code kvserve_gateway_redis_up}.
  */

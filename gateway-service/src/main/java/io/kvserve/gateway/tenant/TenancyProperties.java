@@ -32,7 +32,7 @@ public record TenancyProperties(
 
     /**
      * @param url            {@code redis://host:port[/db]}
-     * @param keyPrefix      prefix of every key the gateway owns (layout: gateway-service/docs-tenancy.md)
+     * @param keyPrefix      prefix of every key the gateway owns (layout: docs/redis-schema.md)
      * @param commandTimeout a Redis command gives up after this long and counts as an outage
      * @param probeInterval  how often Redis is pinged to notice an outage's end
      */

@@ -99,6 +99,46 @@ class QuotaServiceTest {
     }
 
     @Test
+    void admit_burstOfExactlyTheLimit_passes_evenWhenTheIntervalIsNotAWholeMillisecond() {
+        for (long limit : new long[] {7, 9, 13, 97, 199, 1999}) {
+            Caller c = new Caller("burst-" + limit, "key_b" + limit, "ci", Scope.all(), 1,
+                    new Limits(limit, null, null, null), Limits.NONE);
+            for (int i = 0; i < limit; i++) {
+                Admission a = quotas.admit(c, 1).block();
+                assertThat(a).as("request %d of a burst of %d", i + 1, limit).isInstanceOf(Admission.Admitted.class);
+            }
+            assertThat(rejected(quotas.admit(c, 1).block()).status()).as("one past RPM %d", limit).isEqualTo(429);
+
+            LocalQuota local = new LocalQuota();
+            List<QuotaScope> scopes = QuotaScope.of(c, "local:");
+            long now = clock.millis();
+            for (int i = 0; i < limit; i++) {
+                assertThat(local.admit(scopes, now, "l" + i, now + 60_000, 1, "2026-11-22", 1000).admitted())
+                        .as("in memory: request %d of a burst of %d", i + 1, limit).isTrue();
+            }
+            assertThat(local.admit(scopes, now, "over", now + 60_000, 1, "2026-11-22", 1000).admitted()).isFalse();
+        }
+    }
+
+    @Test
+    void compensate_undoesALostAdmissionOnlyIfItHappened() {
+        Caller c = caller(new Limits(null, 1000L, 1L, null), Limits.NONE);
+        List<QuotaScope> scopes = QuotaScope.of(c, redis.prefix);
+
+        assertThat(quotas.compensate(c, scopes, "lease_never", 800, "2026-11-22").block())
+                .as("never admitted: nothing to undo, nothing refunded").isZero();
+        Admission.Admitted lost = admitted(quotas.admit(c, 800).block());
+        assertThat(rejected(quotas.admit(c, 100).block()).error().type()).as("its stream slot is held")
+                .isEqualTo("requests");
+
+        assertThat(quotas.compensate(c, scopes, lost.lease().leaseId(), 800, "2026-11-22").block()).isEqualTo(1);
+        assertThat(quotas.compensate(c, scopes, lost.lease().leaseId(), 800, "2026-11-22").block())
+                .as("undone once").isZero();
+        assertThat(admitted(quotas.admit(c, 1000).block()).headers().remainingTokens())
+                .as("slot freed, all 800 refunded: a full minute's 1000 fit").isZero();
+    }
+
+    @Test
     void admit_tpmReleaseWithFewerTokens_refundsSoThatALaterRequestFits() {
         Caller c = caller(new Limits(null, 1000L, null, null), Limits.NONE);
         Admission.Admitted first = admitted(quotas.admit(c, 800).block());

@@ -67,6 +67,11 @@ class RelayTest {
                                 .then(Mono.error(new IllegalStateException("crash"))))))
                 .post("/slow/internal/v1/generate", (req, res) -> res.header("content-type", "text/event-stream")
                         .sendString(Mono.delay(Duration.ofSeconds(3)).thenMany(Flux.just(CHUNK, DONE))))
+                .post("/empty/internal/v1/generate", (req, res) -> res.header("content-type", "text/event-stream")
+                        .sendString(Flux.empty()))
+                .post("/engine/internal/v1/generate", (req, res) -> res.header("content-type", "text/event-stream")
+                        .sendString(Flux.just(CHUNK, "data: {\"error\":{\"message\":\"the engine failed\","
+                                + "\"type\":\"server_error\",\"param\":null,\"code\":\"engine_error\"}}\n\n", DONE)))
                 .post("/nodone/internal/v1/generate", (req, res) -> res.header("content-type", "text/event-stream")
                         .sendString(Flux.just(CHUNK, CHUNK))))
                 .bindNow();
@@ -135,8 +140,26 @@ class RelayTest {
     void stream_endedWithoutDone_getsAnErrorEventAndDone() {
         List<String> frames = frames(relay.frames(call(true, false, target("nodone")), new byte[] {'{', '}'}));
         assertThat(frames).hasSize(4);
-        assertThat(frames.get(2)).contains("closed the stream before it ended");
+        assertThat(frames.get(2)).contains("closed the stream before [DONE]");
         assertThat(frames.get(3)).isEqualTo(DONE);
+    }
+
+    @Test
+    void stream_emptyAnswerFromAnInstance_isAFailureBeforeTheFirstToken_soItFailsOver() {
+        RoutedCall call = call(true, false, target("empty"), target("ok"));
+        assertThat(frames(relay.frames(call, new byte[] {'{', '}'}))).containsExactly(CHUNK, CHUNK, CHUNK, DONE);
+        assertThat(call.numAttempts).isEqualTo(2);
+    }
+
+    @Test
+    void engineErrorEvents_countAgainstTheInstancesBreaker_nonStreamedMovesOn() {
+        Target engine = target("engine");
+        for (int i = 0; i < 4; i++) {
+            RoutedCall call = call(false, false, engine, target("ok"));
+            assertThat(frames(relay.frames(call, new byte[] {'{', '}'}))).hasSize(1);
+            assertThat(call.numAttempts).as("the error came before the end: retried").isEqualTo(2);
+        }
+        assertThat(breakers.circuitBreaker(engine.id()).getState()).isEqualTo(CircuitBreaker.State.OPEN);
     }
 
     @Test

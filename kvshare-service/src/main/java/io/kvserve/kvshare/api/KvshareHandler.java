@@ -10,17 +10,15 @@ import io.kvserve.kvshare.ingest.InstanceRegistry;
 import io.kvserve.kvshare.tenant.PublishedPrefixes;
 import io.kvserve.kvshare.tenant.TenantSalts;
 import io.kvserve.kvshare.tenant.TenantStats;
+import io.kvserve.web.RequestBodies;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.web.reactive.function.BodyExtractors;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
@@ -268,18 +266,7 @@ public final class KvshareHandler {
     }
 
     private static Mono<JsonNode> json(ServerRequest request) {
-        return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), MAX_BODY_BYTES)
-                .map(buffer -> {
-                    try {
-                        byte[] bytes = new byte[buffer.readableByteCount()];
-                        buffer.read(bytes);
-                        return bytes;
-                    } finally {
-                        DataBufferUtils.release(buffer);
-                    }
-                })
-                .defaultIfEmpty(new byte[0])
-                .onErrorMap(DataBufferLimitException.class, e -> ApiError.tooLarge(null, "the body is larger than "
+        return RequestBodies.bytes(request, MAX_BODY_BYTES, () -> ApiError.tooLarge(null, "the body is larger than "
                         + MAX_BODY_BYTES + " bytes"))
                 .map(bytes -> {
                     if (bytes.length == 0) {

@@ -4,14 +4,12 @@ import io.kvserve.common.openai.ModelList;
 import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiJson;
+import io.kvserve.web.RequestBodies;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.web.reactive.function.BodyExtractors;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -95,18 +93,7 @@ public final class SchedulerHandler {
     }
 
     private static Mono<byte[]> body(ServerRequest request) {
-        return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), MAX_BODY_BYTES)
-                .map(buffer -> {
-                    try {
-                        byte[] bytes = new byte[buffer.readableByteCount()];
-                        buffer.read(bytes);
-                        return bytes;
-                    } finally {
-                        DataBufferUtils.release(buffer);
-                    }
-                })
-                .defaultIfEmpty(new byte[0])
-                .onErrorMap(DataBufferLimitException.class, e -> OpenAiException.tooLarge(MAX_BODY_BYTES));
+        return RequestBodies.bytes(request, MAX_BODY_BYTES);
     }
 
     private static Mono<ServerResponse> error(Throwable e) {

@@ -12,13 +12,13 @@ import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.openai.OpenAiRequests;
 import io.kvserve.common.openai.PromptIds;
 import io.kvserve.engine.EngineRequest;
-import io.kvserve.engine.RequestOutput;
 import io.kvserve.engine.sample.SamplingParams;
 import io.kvserve.inference.config.ApiProperties;
 import io.kvserve.inference.config.InstanceProperties;
 import io.kvserve.inference.metrics.RequestObserver;
 import io.kvserve.inference.model.ModelHost;
 import io.kvserve.inference.model.ServedModel;
+import io.kvserve.web.RequestBodies;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -28,11 +28,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.web.reactive.function.BodyExtractors;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Flux;
@@ -120,23 +117,7 @@ public final class OpenAiHandler {
     // ---- steps
 
     private Mono<byte[]> body(ServerRequest request) {
-        long maxBytes = api.maxRequestSize().toBytes();
-        long declared = request.headers().contentLength().orElse(-1);
-        if (declared > maxBytes) {
-            return Mono.error(OpenAiException.tooLarge(maxBytes));
-        }
-        return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), (int) Math.min(maxBytes, Integer.MAX_VALUE))
-                .map(buffer -> {
-                    try {
-                        byte[] bytes = new byte[buffer.readableByteCount()];
-                        buffer.read(bytes);
-                        return bytes;
-                    } finally {
-                        DataBufferUtils.release(buffer);
-                    }
-                })
-                .defaultIfEmpty(new byte[0])
-                .onErrorMap(DataBufferLimitException.class, e -> OpenAiException.tooLarge(maxBytes));
+        return RequestBodies.bytes(request, (int) Math.min(api.maxRequestSize().toBytes(), Integer.MAX_VALUE));
     }
 
     private ServedModel requireModel(String name) {
