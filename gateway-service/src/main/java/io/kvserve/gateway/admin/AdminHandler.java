@@ -15,8 +15,6 @@ import io.kvserve.gateway.tenant.Tenant;
 import io.kvserve.gateway.tenant.TenantStore;
 import io.kvserve.kvshare.tenant.TenantIds;
 import io.kvserve.web.RequestBodies;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -56,7 +54,7 @@ public final class AdminHandler {
     private final TenantStore store;
     private final QuotaService quotas;
     private final KeyAuthenticator authenticator;
-    private final byte[] operatorTokenSha;
+    private final OperatorToken operatorToken;
     private final int maxBodyBytes;
     private final InstantSource clock;
 
@@ -69,10 +67,10 @@ public final class AdminHandler {
         this.store = Objects.requireNonNull(store, "store");
         this.quotas = Objects.requireNonNull(quotas, "quotas");
         this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
-        this.operatorTokenSha = operatorToken.isEmpty() ? null : sha256(operatorToken);
+        this.operatorToken = new OperatorToken(operatorToken, "The admin API");
         this.maxBodyBytes = maxBodyBytes;
         this.clock = Objects.requireNonNull(clock, "clock");
-        if (operatorTokenSha == null) {
+        if (!this.operatorToken.configured()) {
             log.warn("the gateway admin API (/admin/v1) is disabled: set gateway.admin.operator-token to enable it");
         }
     }
@@ -450,22 +448,7 @@ public final class AdminHandler {
     }
 
     private Mono<Void> operator(ServerRequest request) {
-        return Mono.fromRunnable(() -> {
-            if (operatorTokenSha == null) {
-                throw new OpenAiException(403, new OpenAiError("The admin API is disabled: set "
-                        + "gateway.admin.operator-token to enable it.", "permission_error", null, "admin_disabled"),
-                        null);
-            }
-            String given = request.headers().firstHeader(HttpHeaders.AUTHORIZATION);
-            String token = given != null && given.regionMatches(true, 0, "Bearer ", 0, 7) ? given.substring(7) : "";
-            // both sides hashed first, so the comparison takes the same time whatever the given token's length
-            if (!MessageDigest.isEqual(operatorTokenSha, sha256(token))) {
-                throw new OpenAiException(401, new OpenAiError("This endpoint needs the operator token "
-                        + "(Authorization: Bearer <gateway.admin.operator-token>)"
-                        + (given == null ? "; none was given." : "; the one given is wrong."),
-                        "invalid_request_error", null, "invalid_operator_token"), null);
-            }
-        });
+        return Mono.fromRunnable(() -> operatorToken.check(request.headers().firstHeader(HttpHeaders.AUTHORIZATION)));
     }
 
     private Mono<JsonNode> json(ServerRequest request) {
@@ -507,14 +490,6 @@ public final class AdminHandler {
         error.retryAfter().ifPresent(d -> response.header(HttpHeaders.RETRY_AFTER,
                 Long.toString(Math.max(1, (d.toMillis() + 999) / 1000))));
         return response.bodyValue(OpenAiJson.MAPPER.writeValueAsBytes(new OpenAiError.Body(error.error())));
-    }
-
-    private static byte[] sha256(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
-        }
     }
 
     private static String printable(String s) {

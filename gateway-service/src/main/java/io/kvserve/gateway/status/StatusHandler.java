@@ -4,6 +4,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiJson;
+import io.kvserve.gateway.admin.OperatorToken;
 import io.kvserve.gateway.quota.QuotaService;
 import io.kvserve.gateway.route.GatewayMetrics;
 import io.kvserve.gateway.tenant.RedisStatus;

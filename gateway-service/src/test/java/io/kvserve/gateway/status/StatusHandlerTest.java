@@ -7,6 +7,7 @@ import io.kvserve.common.events.InstanceRegistration;
 import io.kvserve.common.events.InstanceStatus;
 import io.kvserve.common.events.RedisKeys;
 import io.kvserve.common.openai.OpenAiJson;
+import io.kvserve.gateway.admin.OperatorToken;
 import io.kvserve.gateway.quota.QuotaService;
 import io.kvserve.gateway.tenant.Limits;
 import io.kvserve.gateway.tenant.RedisOutagePolicy;

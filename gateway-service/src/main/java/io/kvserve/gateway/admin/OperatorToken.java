@@ -1,4 +1,4 @@
-package io.kvserve.gateway.status;
+package io.kvserve.gateway.admin;
 
 import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
@@ -7,12 +7,13 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * The operator credential ({@code gateway.admin.operator-token}) as the admin API checks it: both the
+ * The operator credential ({@code gateway.admin.operator-token}) as the admin API and the status page
+ * check it: both the
  * configured and the given token are hashed with SHA-256 and compared with
  * {@link MessageDigest#isEqual}, so the comparison takes the same time whatever the given token is; 401
  * without or with a wrong token, 403 for everything while no token is configured.
  */
-final class OperatorToken {
+public final class OperatorToken {
 
     private final byte[] sha;
     private final String what;
@@ -21,12 +22,12 @@ final class OperatorToken {
      * @param token the configured token; empty disables what it guards
      * @param what  what it guards, for messages ("The status API")
      */
-    OperatorToken(String token, String what) {
+    public OperatorToken(String token, String what) {
         this.sha = token.isEmpty() ? null : sha256(token);
         this.what = what;
     }
 
-    boolean configured() {
+    public boolean configured() {
         return sha != null;
     }
 
@@ -36,7 +37,7 @@ final class OperatorToken {
      * @throws OpenAiException 403 {@code admin_disabled} when no token is configured, 401
      *                         {@code invalid_operator_token} when the header lacks it
      */
-    void check(String authorization) {
+    public void check(String authorization) {
         if (sha == null) {
             throw new OpenAiException(403, new OpenAiError(what + " is disabled: set gateway.admin.operator-token "
                     + "to enable it.", "permission_error", null, "admin_disabled"), null);
