@@ -61,7 +61,13 @@ class LocalPlatformTest {
         try {
             StringBuilder output = new StringBuilder();
             CompletableFuture<Boolean> ready = CompletableFuture.supplyAsync(() -> awaitReady(platform, output));
-            boolean isReady = ready.get(UP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            boolean isReady;
+            try {
+                isReady = ready.get(UP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("bin/kvserve up did not get ready within " + UP_TIMEOUT.toMinutes()
+                        + " min; it said:\n" + output + "\nbuild log tail:\n" + tail(clone.resolve(".kvserve/build.log")));
+            }
             assertThat(isReady).as("bin/kvserve up printed its ready line; it said:%n%s", output).isTrue();
             assertThat(output).contains("http://127.0.0.1:" + gatewayPort + "/v1").contains("sk-kvs-");
 
@@ -84,6 +90,15 @@ class LocalPlatformTest {
         } finally {
             platform.destroyForcibly();
             killEverythingOf(clone);
+        }
+    }
+
+    private static String tail(Path file) {
+        try {
+            List<String> lines = Files.readAllLines(file);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(none: " + e + ")";
         }
     }
 
