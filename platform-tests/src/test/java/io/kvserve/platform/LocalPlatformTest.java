@@ -102,9 +102,11 @@ class LocalPlatformTest {
         }
     }
 
+    /** Reads up's output until its ready line; the reader stays open (a thread drains the rest). */
     private static boolean awaitReady(Process platform, StringBuilder output) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(platform.getInputStream(),
-                StandardCharsets.UTF_8))) {
+        BufferedReader reader = new BufferedReader(new InputStreamReader(platform.getInputStream(),
+                StandardCharsets.UTF_8));
+        try {
             String line;
             while ((line = reader.readLine()) != null) {
                 synchronized (output) {
