@@ -15,6 +15,7 @@ import io.kvserve.gateway.tenant.Tenant;
 import io.kvserve.gateway.tenant.TenantStore;
 import io.kvserve.kvshare.tenant.TenantIds;
 import io.kvserve.web.RequestBodies;
+import io.kvserve.web.OpenAiResponses;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -486,10 +487,7 @@ public final class AdminHandler {
         if (error == null) {
             return Mono.error(e);
         }
-        ServerResponse.BodyBuilder response = ServerResponse.status(error.status()).contentType(MediaType.APPLICATION_JSON);
-        error.retryAfter().ifPresent(d -> response.header(HttpHeaders.RETRY_AFTER,
-                Long.toString(Math.max(1, (d.toMillis() + 999) / 1000))));
-        return response.bodyValue(OpenAiJson.MAPPER.writeValueAsBytes(new OpenAiError.Body(error.error())));
+        return OpenAiResponses.error(error);
     }
 
     private static String printable(String s) {

@@ -1,12 +1,10 @@
 package io.kvserve.gateway.api;
 
-import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
-import io.kvserve.common.openai.OpenAiJson;
+import io.kvserve.web.OpenAiResponses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
 
@@ -31,17 +29,6 @@ final class ErrorResponses {
 
     /** The response for {@code error}, with {@code headers} (the rate-limit state) when given. */
     static Mono<ServerResponse> response(Throwable error, HttpHeaders headers) {
-        OpenAiException e = toOpenAi(error);
-        ServerResponse.BodyBuilder builder = ServerResponse.status(e.status()).contentType(MediaType.APPLICATION_JSON);
-        if (headers != null) {
-            builder.headers(h -> h.addAll(headers));
-        }
-        e.retryAfter().ifPresent(d -> builder.header(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1,
-                (d.toMillis() + 999) / 1000))));
-        return builder.bodyValue(body(e.error()));
-    }
-
-    static byte[] body(OpenAiError error) {
-        return OpenAiJson.MAPPER.writeValueAsBytes(new OpenAiError.Body(error));
+        return OpenAiResponses.error(toOpenAi(error), headers);
     }
 }

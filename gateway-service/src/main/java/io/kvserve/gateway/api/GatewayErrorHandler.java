@@ -2,6 +2,7 @@ package io.kvserve.gateway.api;
 
 import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
+import io.kvserve.web.OpenAiResponses;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -40,9 +41,8 @@ class GatewayErrorHandler implements WebExceptionHandler {
         HttpHeaders headers = response.getHeaders();
         headers.setContentType(MediaType.APPLICATION_JSON);
         headers.remove(HttpHeaders.CACHE_CONTROL);
-        error.retryAfter().ifPresent(d -> headers.set(HttpHeaders.RETRY_AFTER,
-                Long.toString(Math.max(1, (d.toMillis() + 999) / 1000))));
-        return response.writeWith(Mono.just(response.bufferFactory().wrap(ErrorResponses.body(error.error()))));
+        error.retryAfter().ifPresent(d -> headers.set(HttpHeaders.RETRY_AFTER, OpenAiResponses.retryAfterSeconds(d)));
+        return response.writeWith(Mono.just(response.bufferFactory().wrap(OpenAiResponses.body(error.error()))));
     }
 
     private static OpenAiException routeError(HttpStatusCode status, ServerWebExchange exchange) {

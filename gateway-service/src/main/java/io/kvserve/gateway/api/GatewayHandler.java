@@ -20,6 +20,7 @@ import io.kvserve.gateway.tenant.Caller;
 import io.kvserve.gateway.tenant.KeyAuthenticator;
 import io.kvserve.gateway.tenant.Scope;
 import io.kvserve.web.RequestBodies;
+import io.kvserve.web.OpenAiResponses;
 import java.util.concurrent.TimeoutException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -91,7 +92,7 @@ public final class GatewayHandler {
     private static Mono<ServerResponse> methodNotAllowed(ServerRequest request) {
         String allowed = request.path().equals("/v1/models") ? "GET" : "POST";
         return ServerResponse.status(405).header(HttpHeaders.ALLOW, allowed).contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(ErrorResponses.body(new OpenAiError("method " + request.method().name()
+                .bodyValue(OpenAiResponses.body(new OpenAiError("method " + request.method().name()
                         + " is not allowed on " + request.path() + "; use " + allowed, "invalid_request_error", null,
                         "method_not_allowed")));
     }

@@ -58,10 +58,8 @@ public final class CallAccounting {
     /** A frame leaves for the client: the gateway's share of its latency. */
     public void handed(RoutedCall call, Frame frame) {
         long now = System.nanoTime();
-        if (call.numHanded++ == 0) {
-            if (call.stream && call.streamOpened.compareAndSet(false, true)) {
-                metrics.streamOpened();
-            }
+        if (call.streamOpened.compareAndSet(false, true)) { // the first frame (only streams are handed)
+            metrics.streamOpened();
             metrics.requestOverhead(call.requestOverheadNanos(frame.arrivedNanos(), now));
             metrics.timeToFirstToken(now - call.arrivedNanos);
             tell(call, () -> listener.firstFrame(call, now - call.arrivedNanos));

@@ -177,22 +177,11 @@ public final class InstanceClient {
             return SseFramer.frames(response.bodyToFlux(DataBuffer.class));
         }
         int status = response.statusCode().value();
-        Duration retryAfter = retryAfter(response.headers().asHttpHeaders().getFirst(HttpHeaders.RETRY_AFTER));
+        Duration retryAfter = UpstreamStatusException.retryAfter(response.headers().asHttpHeaders().getFirst(HttpHeaders.RETRY_AFTER));
         return response.bodyToMono(byte[].class).defaultIfEmpty(new byte[0]).flatMapMany(bytes -> {
             UpstreamStatusException error = new UpstreamStatusException(target.id(), status, bytes, retryAfter);
             return Flux.error(error.retryable() ? error : error.error());
         });
-    }
-
-    private static Duration retryAfter(String header) {
-        if (header == null) {
-            return null;
-        }
-        try {
-            return Duration.ofSeconds(Long.parseLong(header.trim()));
-        } catch (NumberFormatException e) {
-            return null;
-        }
     }
 
     private static String seconds(Duration d) {

@@ -58,10 +58,7 @@ public final class Relay {
         List<Target> targets = targets(call.placement);
         Flux<Frame> frames = attempt(call, targets, 0, generateBody).doOnNext(frame -> {
             call.started = true;
-            call.numFrames++;
-            if (frame.isDone()) {
-                call.sawDone = true;
-            } else if (frame.isError()) {
+            if (frame.isError()) {
                 call.failedMidStream = true; // the instance's own error event (engine error, abort)
             } else if (frame.hasUsage()) {
                 call.captureUsage(frame);

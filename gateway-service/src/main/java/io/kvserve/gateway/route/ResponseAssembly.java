@@ -28,8 +28,8 @@ import reactor.core.publisher.Mono;
  */
 final class ResponseAssembly {
 
-    private static final byte[] INCOMPLETE = ("{\"error\":{\"message\":\"the inference instance closed the stream "
-            + "before the response was complete\",\"type\":\"server_error\",\"code\":\"upstream_failed\"}}")
+    private static final byte[] INCOMPLETE = ("{\"error\":{\"message\":\"the inference instance ended the stream "
+            + "without a completion chunk\",\"type\":\"server_error\",\"code\":\"upstream_failed\"}}")
             .getBytes(StandardCharsets.UTF_8);
 
     private final Api api;
@@ -37,7 +37,6 @@ final class ResponseAssembly {
     private final Map<Integer, Choice> choices = new TreeMap<>();
     private JsonNode first;
     private JsonNode usage;
-    private boolean done;
 
     private ResponseAssembly(Api api, String instanceId) {
         this.api = api;
@@ -65,8 +64,7 @@ final class ResponseAssembly {
 
     private void add(Frame frame) {
         if (frame.isDone()) {
-            done = true;
-            return;
+            return; // InstanceClient fails a stream that ends without it, so it always comes last
         }
         if (frame.isError()) {
             byte[] body = frame.json().getBytes(StandardCharsets.UTF_8);
@@ -122,7 +120,7 @@ final class ResponseAssembly {
     }
 
     private Frame build() {
-        if (!done || first == null) {
+        if (first == null) {
             throw new UpstreamStatusException(instanceId, 502, INCOMPLETE, null);
         }
         ObjectNode response = OpenAiJson.MAPPER.createObjectNode();

@@ -35,12 +35,8 @@ public final class RoutedCall {
     volatile String instanceId;
     volatile int numAttempts;
     volatile boolean started;
-    volatile boolean sawDone;
-    /** Frames relayed to the client. */
-    volatile int numFrames;
     /** Events that came from instances, over every attempt. */
     volatile int numUpstreamFrames;
-    volatile int numHanded;
     volatile boolean failedMidStream;
     /** The status answered when no instance began the request; 0 otherwise. */
     volatile int failureStatus;
@@ -64,10 +60,6 @@ public final class RoutedCall {
 
     public String requestId() {
         return requestId;
-    }
-
-    public boolean started() {
-        return started;
     }
 
     /** The instance that served the request (the last one tried), or null if none was called. */

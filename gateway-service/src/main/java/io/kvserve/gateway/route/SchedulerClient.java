@@ -151,15 +151,8 @@ public final class SchedulerClient {
         int status = response.statusCode().value();
         String retryAfter = response.headers().asHttpHeaders().getFirst(HttpHeaders.RETRY_AFTER);
         return response.bodyToMono(byte[].class).defaultIfEmpty(new byte[0]).flatMap(bytes -> Mono.error(
-                new UpstreamStatusException("scheduler", status, bytes, retryAfter == null ? null
-                        : Duration.ofSeconds(parseSeconds(retryAfter))).error()));
+                new UpstreamStatusException("scheduler", status, bytes, UpstreamStatusException.retryAfter(retryAfter))
+                        .error()));
     }
 
-    private static long parseSeconds(String value) {
-        try {
-            return Math.max(1, Long.parseLong(value.trim()));
-        } catch (NumberFormatException e) {
-            return 1;
-        }
-    }
 }

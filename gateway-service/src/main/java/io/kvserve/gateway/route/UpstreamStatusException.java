@@ -26,6 +26,18 @@ public final class UpstreamStatusException extends RuntimeException {
         this.error = new OpenAiException(status, parse(status, body), retryAfter);
     }
 
+    /** A service's {@code Retry-After} in seconds, or null when absent or not a number of seconds. */
+    static Duration retryAfter(String header) {
+        if (header == null) {
+            return null;
+        }
+        try {
+            return Duration.ofSeconds(Long.parseLong(header.trim()));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
     /** Whether another instance may succeed where this one refused. */
     public boolean retryable() {
         return status == 429 || status >= 500;

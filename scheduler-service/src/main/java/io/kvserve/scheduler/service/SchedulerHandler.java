@@ -1,14 +1,13 @@
 package io.kvserve.scheduler.service;
 
 import io.kvserve.common.openai.ModelList;
-import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.web.RequestBodies;
+import io.kvserve.web.OpenAiResponses;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
@@ -119,10 +118,7 @@ public final class SchedulerHandler {
                 yield OpenAiException.internal("placement failed: " + e.getClass().getSimpleName());
             }
         };
-        ServerResponse.BodyBuilder builder = ServerResponse.status(error.status()).contentType(MediaType.APPLICATION_JSON);
-        error.retryAfter().ifPresent(d -> builder.header(HttpHeaders.RETRY_AFTER,
-                Long.toString(Math.max(1, d.toSeconds()))));
-        return builder.bodyValue(OpenAiJson.MAPPER.writeValueAsBytes(new OpenAiError.Body(error.error())));
+        return OpenAiResponses.error(error);
     }
 
 }

@@ -1,15 +1,12 @@
 package io.kvserve.inference.api;
 
-import io.kvserve.common.openai.OpenAiError;
 import io.kvserve.common.openai.OpenAiException;
-import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.engine.InvalidRequestException;
 import io.kvserve.engine.QueueFullException;
+import io.kvserve.web.OpenAiResponses;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
 
@@ -35,13 +32,6 @@ final class ErrorResponses {
     }
 
     static Mono<ServerResponse> response(Throwable error, Duration retryAfter) {
-        OpenAiException e = toOpenAi(error, retryAfter);
-        ServerResponse.BodyBuilder builder = ServerResponse.status(e.status()).contentType(MediaType.APPLICATION_JSON);
-        e.retryAfter().ifPresent(d -> builder.header(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, d.toSeconds()))));
-        return builder.bodyValue(body(e.error()));
-    }
-
-    static byte[] body(OpenAiError error) {
-        return OpenAiJson.MAPPER.writeValueAsBytes(new OpenAiError.Body(error));
+        return OpenAiResponses.error(toOpenAi(error, retryAfter));
     }
 }

@@ -1,6 +1,7 @@
 package io.kvserve.inference.api;
 
 import io.kvserve.common.openai.OpenAiError;
+import io.kvserve.web.OpenAiResponses;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -41,7 +42,7 @@ class OpenAiErrorWebExceptionHandler implements WebExceptionHandler {
         };
         exchange.getResponse().setStatusCode(status);
         exchange.getResponse().getHeaders().setContentType(MediaType.APPLICATION_JSON);
-        byte[] body = ErrorResponses.body(error);
+        byte[] body = OpenAiResponses.body(error);
         return exchange.getResponse().writeWith(Mono.just(exchange.getResponse().bufferFactory().wrap(body)));
     }
 }
