@@ -7,8 +7,10 @@ import io.kvserve.common.tokenizer.Tokenizer;
 import io.kvserve.engine.kv.BlockPool;
 import io.kvserve.engine.kv.KvCacheManager;
 import io.kvserve.engine.kv.KvEventListener;
-import io.kvserve.engine.model.LlamaModel;
+import io.kvserve.engine.backend.Backend;
+import io.kvserve.engine.backend.CpuBackend;
 import io.kvserve.engine.model.LlamaWeights;
+import io.kvserve.engine.model.ModelRunner;
 import io.kvserve.engine.model.PagedKvCache;
 import io.kvserve.engine.sample.SampledToken;
 import io.kvserve.engine.sample.SamplingParams;
@@ -61,7 +63,8 @@ import java.util.concurrent.locks.LockSupport;
  * ({@link KvCacheManager#uncacheUnwritten}: a half-written block must not be hit later), and the
  * failure is logged. A sink that throws aborts its request only.
  *
- * <p>The engine does not own the weights, ops or tokenizer: the caller closes them after the engine.
+ * <p>The engine does not own the weights, ops, backend or tokenizer: the caller closes them after the
+ * engine. It owns its model runner (and with it a GPU's KV cache and activations) and closes it.
  */
 public final class LlmEngine implements AutoCloseable {
 
@@ -78,7 +81,7 @@ public final class LlmEngine implements AutoCloseable {
     private final BlockHasher hasher;
 
     // owned by the step-loop thread
-    private final LlamaModel model;
+    private final ModelRunner model;
     private final KvCacheManager kv;
     private final Scheduler scheduler;
     private final Map<String, Live> live = new HashMap<>();
@@ -112,6 +115,16 @@ public final class LlmEngine implements AutoCloseable {
      */
     public LlmEngine(LlamaWeights weights, Tokenizer tokenizer, TensorOps ops, EngineConfig config,
                      KvEventListener kvEvents, byte[] defaultCacheSalt) {
+        this(weights, tokenizer, CpuBackend.over(ops), config, kvEvents, defaultCacheSalt);
+    }
+
+    /**
+     * As {@link #LlmEngine(LlamaWeights, Tokenizer, TensorOps, EngineConfig, KvEventListener, byte[])},
+     * on any backend: the engine makes its model runner from {@code backend} and closes the runner
+     * when its loop ends; the backend stays the caller's.
+     */
+    public LlmEngine(LlamaWeights weights, Tokenizer tokenizer, Backend backend, EngineConfig config,
+                     KvEventListener kvEvents, byte[] defaultCacheSalt) {
         this.config = Objects.requireNonNull(config, "config");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         ModelConfig modelConfig = weights.config();
@@ -144,8 +157,8 @@ public final class LlmEngine implements AutoCloseable {
                     + " bytes; raise kvCacheBytes or set numKvBlocks");
         }
         this.numTotalBlocks = numBlocks;
-        PagedKvCache cache = new PagedKvCache(modelConfig, numBlocks, config.blockSize(), config.kvCacheDtype());
-        this.model = new LlamaModel(weights, ops, cache, config.maxNumBatchedTokens());
+        this.model = backend.createRunner(weights, numBlocks, config.blockSize(), config.kvCacheDtype(),
+                config.maxNumBatchedTokens());
         this.kv = new KvCacheManager(new BlockPool(numBlocks, config.enablePrefixCaching(),
                 Objects.requireNonNull(kvEvents, "kvEvents")), config.blockSize());
         this.scheduler = new StallFreeScheduler(new SchedulerConfig(config.maxNumBatchedTokens(), config.maxNumSeqs(),
@@ -329,11 +342,13 @@ public final class LlmEngine implements AutoCloseable {
             LOG.log(System.Logger.Level.ERROR, "the engine loop died; failing every request", t);
             closed = true;
             failAll(FinishReason.ERROR);
+            model.close(); // on the loop thread, which owns a GPU runner's context
             throw t;
         }
         drainInbox();
         failAll(FinishReason.ABORT);
         publishStats();
+        model.close();
     }
 
     private void failAll(FinishReason reason) {

@@ -41,7 +41,7 @@ import java.util.Arrays;
  * ({@code repeat_kv} for GQA, NeoX {@code rotate_half}); [4] vLLM v1 gpu_model_runner (flattened
  * batch, logits only for the sampled positions).
  */
-public final class LlamaModel {
+public final class LlamaModel implements ModelRunner {
 
     private final LlamaWeights weights;
     private final ModelConfig config;
@@ -155,6 +155,7 @@ public final class LlamaModel {
         return table;
     }
 
+    @Override
     public ModelConfig config() {
         return config;
     }
@@ -169,6 +170,7 @@ public final class LlamaModel {
         return maxSeqLen;
     }
 
+    @Override
     public int maxBatchTokens() {
         return maxBatchTokens;
     }
@@ -230,6 +232,7 @@ public final class LlamaModel {
      *                                  sequence's positions or names a block outside the cache, or a
      *                                  too small logitsOut
      */
+    @Override
     public void forward(ForwardBatch batch, float[] logitsOut) {
         checkBatch(batch, logitsOut);
         int n = batch.numTokens();
