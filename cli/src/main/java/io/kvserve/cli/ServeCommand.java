@@ -34,6 +34,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, description = "Matmul threads (default: available processors).")
     Integer threads;
 
+    @Option(names = "--backend", description = "auto (cuda where a usable NVIDIA GPU and driver are, else cpu), cpu or cuda (default auto).")
+    String backend;
+
     @Option(names = "--served-model-name", description = "Model id clients send (default: the file name without extension).")
     String servedModelName;
 
@@ -74,6 +77,7 @@ final class ServeCommand implements Callable<Integer> {
         args.add("--server.port=" + port);
         args.add("--server.address=" + host);
         add(args, "kvserve.engine.threads", threads);
+        add(args, "kvserve.engine.backend", backend);
         add(args, "kvserve.engine.served-model-name", servedModelName);
         add(args, "kvserve.engine.max-num-seqs", maxNumSeqs);
         add(args, "kvserve.engine.max-num-batched-tokens", maxNumBatchedTokens);

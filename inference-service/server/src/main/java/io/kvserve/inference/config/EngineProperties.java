@@ -17,8 +17,9 @@ import org.springframework.util.unit.DataSize;
  *                             tokenizer.json, *.safetensors)
  * @param servedModelName      the model id clients send and {@code /v1/models} lists; empty takes the
  *                             file name without its extension
- * @param backend              {@code auto} or {@code cpu}; {@code cuda} is not built yet (auto picks cpu)
- * @param threads              matmul threads; 0 takes the available processors
+ * @param backend              {@code auto} (cuda where a usable GPU and driver are, else cpu), {@code cpu}
+ *                             or {@code cuda} (fails at start, with the reason, where it cannot run)
+ * @param threads              CPU matmul threads; 0 takes the available processors
  * @param maxNumBatchedTokens  most new tokens per engine step over all sequences
  * @param maxNumSeqs           most sequences running at once
  * @param maxNumWaiting        most requests queued and not yet running; more get HTTP 429
@@ -47,9 +48,8 @@ public record EngineProperties(
                     + "(bin/kvserve serve --model FILE, or KVSERVE_ENGINE_MODEL=FILE)");
         }
         backend = backend.toLowerCase(Locale.ROOT);
-        if (!backend.equals("auto") && !backend.equals("cpu")) {
-            throw new IllegalArgumentException("kvserve.engine.backend=" + backend
-                    + ": this build has the cpu backend only (auto picks it); the CUDA backend is issue 10");
+        if (!backend.equals("auto") && !backend.equals("cpu") && !backend.equals("cuda")) {
+            throw new IllegalArgumentException("kvserve.engine.backend=" + backend + " is not one of auto, cpu, cuda");
         }
         if (threads < 0) {
             throw new IllegalArgumentException("kvserve.engine.threads=" + threads + " must be >= 0 (0: all processors)");

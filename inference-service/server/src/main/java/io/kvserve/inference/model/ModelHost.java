@@ -9,7 +9,8 @@ import io.kvserve.engine.EngineStats;
 import io.kvserve.engine.LlmEngine;
 import io.kvserve.engine.kv.KvEventListener;
 import io.kvserve.engine.model.LlamaWeights;
-import io.kvserve.engine.ops.VectorTensorOps;
+import io.kvserve.engine.backend.Backend;
+import io.kvserve.engine.backend.Backends;
 import io.kvserve.inference.config.ApiProperties;
 import io.kvserve.inference.config.EngineProperties;
 import io.kvserve.inference.config.InstanceProperties;
@@ -55,7 +56,7 @@ public final class ModelHost implements SmartLifecycle {
     private volatile long readyAtEpochSeconds;
     private ModelFile modelFile;
     private LlamaWeights weights;
-    private VectorTensorOps ops;
+    private Backend backend;
     private Thread loader;
 
     public ModelHost(EngineProperties properties, InstanceProperties instance, ApiProperties api,
@@ -127,14 +128,17 @@ public final class ModelHost implements SmartLifecycle {
             weights = LlamaWeights.load(modelFile);
             LoadedTokenizer tokenizer = modelFile.tokenizer();
             Optional<ChatTemplate> template = tokenizer.compiledChatTemplate();
-            ops = new VectorTensorOps(properties.numThreads());
+            Backends.Selection selection = Backends.select(properties.backend(), properties.numThreads());
+            backend = selection.backend();
+            LOG.info("backend {}", selection.explanation());
             EngineConfig config = properties.engineConfig();
-            LlmEngine engine = new LlmEngine(weights, tokenizer.tokenizer(), ops, config,
-                    kvEvents.getIfAvailable(() -> KvEventListener.NONE));
+            LlmEngine engine = new LlmEngine(weights, tokenizer.tokenizer(), backend, config,
+                    kvEvents.getIfAvailable(() -> KvEventListener.NONE), null);
             EngineStats stats = engine.stats();
             ModelInfo info = new ModelInfo(properties.modelName(), properties.model().toString(),
                     modelFile.format().name(), modelFile.config().architecture().name().toLowerCase(Locale.ROOT),
-                    weights.wq[0].type().name(), "cpu", ops.numThreads(), modelFile.config().contextLength(),
+                    weights.wq[0].type().name(), backend.name(), selection.explanation(),
+                    backend.name().equals("cpu") ? properties.numThreads() : 0, modelFile.config().contextLength(),
                     engine.maxModelLen(), modelFile.config().vocabSize(), config.blockSize(), stats.numTotalBlocks(),
                     config.kvCacheDtype().name().toLowerCase(Locale.ROOT), config.enablePrefixCaching(),
                     config.maxNumSeqs(), config.maxNumBatchedTokens());
@@ -215,9 +219,9 @@ public final class ModelHost implements SmartLifecycle {
     }
 
     private synchronized void closeResources() {
-        if (ops != null) {
-            ops.close();
-            ops = null;
+        if (backend != null) {
+            backend.close();
+            backend = null;
         }
         if (weights != null) {
             weights.close();

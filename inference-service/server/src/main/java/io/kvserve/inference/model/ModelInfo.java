@@ -8,8 +8,9 @@ package io.kvserve.inference.model;
  * @param format           GGUF or SAFETENSORS
  * @param architecture     llama, qwen2, mistral
  * @param weightType       element type of the projection weights (Q8_0, F16, ...)
- * @param backend          cpu (cuda is issue 10)
- * @param numThreads       matmul threads
+ * @param backend          cpu or cuda ({@code kvserve.engine.backend})
+ * @param backendDetail    the device and why this backend was chosen ("auto: cuda unavailable (...); cpu: ...")
+ * @param numThreads       CPU matmul threads (the cpu backend's)
  * @param contextLength    the model's context length
  * @param maxModelLen      most tokens per sequence this instance allows
  * @param vocabSize        tokens in the vocabulary
@@ -21,7 +22,7 @@ package io.kvserve.inference.model;
  * @param maxNumBatchedTokens token budget per step
  */
 public record ModelInfo(String name, String path, String format, String architecture, String weightType, String backend,
-                        int numThreads, int contextLength, int maxModelLen, int vocabSize, int blockSize,
+                        String backendDetail, int numThreads, int contextLength, int maxModelLen, int vocabSize, int blockSize,
                         int numKvBlocks, String kvCacheDtype, boolean enablePrefixCaching, int maxNumSeqs,
                         int maxNumBatchedTokens) {
 

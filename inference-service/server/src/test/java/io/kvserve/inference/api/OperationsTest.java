@@ -36,6 +36,8 @@ class OperationsTest extends ServerTestBase {
                 .jsonPath("$.model.architecture").isEqualTo("llama")
                 .jsonPath("$.model.weightType").isEqualTo("F32")
                 .jsonPath("$.model.backend").isEqualTo("cpu")
+                .jsonPath("$.model.backendDetail").value(detail -> assertThat((String) detail).startsWith("auto: ")
+                        .endsWith("cpu: " + Runtime.getRuntime().availableProcessors() + " cores"))
                 .jsonPath("$.model.maxModelLen").isEqualTo(512)
                 .jsonPath("$.model.numKvBlocks").isEqualTo(512)
                 .jsonPath("$.kvCapacityTokens").isEqualTo(512 * 16);
