@@ -5,6 +5,7 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
@@ -176,6 +177,32 @@ public final class CudaDevice implements AutoCloseable {
     /** Queues {@code kernel} on the stream; {@code args} from {@link KernelArgs}. */
     public void launch(CUfunction kernel, int gridX, int gridY, int gridZ, int blockX, Pointer args) {
         JCudaDriver.cuLaunchKernel(kernel, gridX, gridY, gridZ, blockX, 1, 1, 0, stream, args, null);
+    }
+
+    /** Milliseconds the stream takes to run {@code work} {@code repeats} times (CUDA events around it), after one warm-up run. */
+    public float time(int repeats, Runnable work) {
+        makeCurrent();
+        work.run();
+        CUevent start = new CUevent();
+        CUevent stop = new CUevent();
+        JCudaDriver.cuEventCreate(start, 0);
+        JCudaDriver.cuEventCreate(stop, 0);
+        JCudaDriver.cuEventRecord(start, stream);
+        for (int i = 0; i < repeats; i++) {
+            work.run();
+        }
+        JCudaDriver.cuEventRecord(stop, stream);
+        JCudaDriver.cuEventSynchronize(stop);
+        float[] ms = new float[1];
+        JCudaDriver.cuEventElapsedTime(ms, start, stop);
+        JCudaDriver.cuEventDestroy(start);
+        JCudaDriver.cuEventDestroy(stop);
+        return ms[0];
+    }
+
+    /** Queues a device-to-device copy. */
+    public void copyAsync(CUdeviceptr src, CUdeviceptr dst, long bytes) {
+        JCudaDriver.cuMemcpyDtoDAsync(dst, src, bytes, stream);
     }
 
     /** Starts recording the stream's work into a graph instead of running it. */
