@@ -15,7 +15,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class LaunchTest {
 
-    static final Path HEADER = Path.of("src/main/cuda/kvserve_kernels.h");
+    /** The CUDA sources, from the module (Maven) or from the repository root (gpu-run on the GPU machine). */
+    static Path cudaSources() {
+        Path fromModule = Path.of("src/main/cuda");
+        return Files.isDirectory(fromModule) ? fromModule : Path.of("inference-service/cuda/src/main/cuda");
+    }
+
+    static final Path HEADER = cudaSources().resolve("kvserve_kernels.h");
 
     /** The kernel names kvserve_kernels.h declares. */
     static Set<String> declaredKernels() throws IOException {
