@@ -1,5 +1,15 @@
 package io.kvserve.engine;
 
+import io.kvserve.engine.backend.Backend;
+import io.kvserve.engine.backend.CpuBackend;
+import io.kvserve.engine.model.ForwardBatch;
+import io.kvserve.engine.model.KvCacheDtype;
+import io.kvserve.engine.model.ModelRunner;
+import io.kvserve.common.model.ModelConfig;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -575,6 +585,66 @@ class LlmEngineTest {
         assertThat(second.tokenIds()).containsExactly(expected);
         assertThat(second.await().usage().cachedPromptTokens()).isEqualTo(32);
         gate.await();
+    }
+
+    @Test
+    void backend_runnerIsMadeForTheConfiguredCacheRunsAndIsClosedOnTheLoopThreadOnce() {
+        VectorTensorOps ops = new VectorTensorOps(1);
+        closeables.add(ops);
+        Set<String> forwardThreads = ConcurrentHashMap.newKeySet();
+        List<String> closeThreads = new CopyOnWriteArrayList<>();
+        int[] created = new int[3];
+        Backend backend = new Backend() {
+            @Override
+            public String name() {
+                return "recording";
+            }
+
+            @Override
+            public String description() {
+                return "the CPU runner, recording its threads";
+            }
+
+            @Override
+            public ModelRunner createRunner(LlamaWeights w, int numKvBlocks, int blockSize, KvCacheDtype dtype,
+                                            int maxBatchTokens) {
+                created[0] = numKvBlocks;
+                created[1] = blockSize;
+                created[2] = maxBatchTokens;
+                ModelRunner cpu = CpuBackend.over(ops).createRunner(w, numKvBlocks, blockSize, dtype, maxBatchTokens);
+                return new ModelRunner() {
+                    @Override
+                    public ModelConfig config() {
+                        return cpu.config();
+                    }
+
+                    @Override
+                    public int maxBatchTokens() {
+                        return cpu.maxBatchTokens();
+                    }
+
+                    @Override
+                    public void forward(ForwardBatch batch, float[] logitsOut) {
+                        forwardThreads.add(Thread.currentThread().getName());
+                        cpu.forward(batch, logitsOut);
+                    }
+
+                    @Override
+                    public void close() {
+                        closeThreads.add(Thread.currentThread().getName());
+                    }
+                };
+            }
+        };
+        LlmEngine engine = new LlmEngine(weights, tokenizer, backend, small().build(), KvEventListener.NONE, null);
+        int[] p = prompt(20, 3);
+        Collector c = submit(engine, EngineRequest.of("r1", p, greedy(8)));
+        assertThat(c.tokenIds()).containsExactly(reference(p, 8, false));
+        engine.close();
+
+        assertThat(created).containsExactly(128, 16, 64);
+        assertThat(forwardThreads).hasSize(1).allMatch(name -> name.startsWith("kvserve-engine-"));
+        assertThat(closeThreads).isEqualTo(List.copyOf(forwardThreads));
     }
 
     @Test
