@@ -2,3 +2,6 @@
 #include "embed.cu"
 #include "norm.cu"
 #include "matvec.cu"
+#include "rope.cu"
+#include "ffn.cu"
+#include "sampling.cu"
