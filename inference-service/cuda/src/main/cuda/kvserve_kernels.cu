@@ -5,3 +5,4 @@
 #include "rope.cu"
 #include "ffn.cu"
 #include "sampling.cu"
+#include "attention.cu"
