@@ -6,3 +6,4 @@
 #include "ffn.cu"
 #include "sampling.cu"
 #include "attention.cu"
+#include "gemm.cu"
