@@ -4,7 +4,8 @@
 // Block (t, kvHead, z) handles the positions [z * splitSize, min((z + 1) * splitSize, positions[t] + 1)) for
 // the G = numHeads / numKvHeads query heads of kvHead, AT_GC heads per pass (one pass when G <= 8), so every
 // K and V row is loaded once per pass and used by all the pass's heads. Per tile of AT_TP = 32 positions:
-//   1. the 32 rows' cache offsets (through the block table) into shared memory;
+//   1. the 32 rows' cache offsets (through the block table) are in shared memory (read during the previous
+//      tile); this tile's V rows are loaded into registers;
 //   2. scores: lane l takes position l, warp w a quarter of headDim (16-byte loads of its K row), dots
 //      against the pre-scaled q of each head (shared memory, broadcast), partial sums to shared memory;
 //   3. online softmax: warp w owns heads w and w + 4; running max / sum in registers, the tile's
@@ -22,17 +23,24 @@ constexpr int AT_TP = 32;        // positions per tile (one per lane)
 constexpr int AT_GC = 8;         // query heads per pass
 constexpr int AT_MAXD = 256;     // largest headDim
 
+// K/V row loads: K in 16-byte vectors of QK_VEC dims, V in vectors of 4 dims (8 bytes f16, 16 bytes f32);
+// KN K vectors and VN V vectors per thread are loaded before they are used (registers), so a tile's K and V
+// loads are all in flight together.
+constexpr int KN = 8;
 template <class T> struct KvLoad;
 template <> struct KvLoad<__half> {
-    static constexpr int QK_VEC = 8;     // dims per 16-byte load
-    static __device__ __forceinline__ void load8(const __half* p, float* f) {
-        const uint4 u = __ldg(reinterpret_cast<const uint4*>(p));
+    using KV = uint4;
+    using VV = uint2;
+    static constexpr int QK_VEC = 8;
+    static constexpr int VN = 16;        // >= 32 / (min groups = 2): one V chunk for every headDim
+    static __device__ __forceinline__ KV ldk(const __half* p) { return __ldg(reinterpret_cast<const uint4*>(p)); }
+    static __device__ __forceinline__ VV ldv(const __half* p) { return __ldg(reinterpret_cast<const uint2*>(p)); }
+    static __device__ __forceinline__ KV zk() { return make_uint4(0, 0, 0, 0); }
+    static __device__ __forceinline__ VV zv() { return make_uint2(0, 0); }
+    static __device__ __forceinline__ void cvtk(const KV& u, float* f) {
         h2(u.x, f); h2(u.y, f + 2); h2(u.z, f + 4); h2(u.w, f + 6);
     }
-    static __device__ __forceinline__ void load4(const __half* p, float* f) {
-        const uint2 u = __ldg(reinterpret_cast<const uint2*>(p));
-        h2(u.x, f); h2(u.y, f + 2);
-    }
+    static __device__ __forceinline__ void cvtv(const VV& u, float* f) { h2(u.x, f); h2(u.y, f + 2); }
     static __device__ __forceinline__ void h2(unsigned w, float* f) {
         __half2_raw raw;
         raw.x = (unsigned short) (w & 0xffffu);
@@ -42,12 +50,16 @@ template <> struct KvLoad<__half> {
     }
 };
 template <> struct KvLoad<float> {
+    using KV = float4;
+    using VV = float4;
     static constexpr int QK_VEC = 4;
-    static __device__ __forceinline__ void load4(const float* p, float* f) {
-        const float4 v = __ldg(reinterpret_cast<const float4*>(p));
-        f[0] = v.x; f[1] = v.y; f[2] = v.z; f[3] = v.w;
-    }
-    static __device__ __forceinline__ void load8(const float* p, float* f) { load4(p, f); load4(p + 4, f + 4); }
+    static constexpr int VN = 8;         // headDim > 128 (2 position groups) takes two V chunks
+    static __device__ __forceinline__ KV ldk(const float* p) { return __ldg(reinterpret_cast<const float4*>(p)); }
+    static __device__ __forceinline__ VV ldv(const float* p) { return __ldg(reinterpret_cast<const float4*>(p)); }
+    static __device__ __forceinline__ KV zk() { return make_float4(0.f, 0.f, 0.f, 0.f); }
+    static __device__ __forceinline__ VV zv() { return make_float4(0.f, 0.f, 0.f, 0.f); }
+    static __device__ __forceinline__ void cvtk(const KV& v, float* f) { f[0] = v.x; f[1] = v.y; f[2] = v.z; f[3] = v.w; }
+    static __device__ __forceinline__ void cvtv(const VV& v, float* f) { f[0] = v.x; f[1] = v.y; f[2] = v.z; f[3] = v.w; }
 };
 
 template <class T>
@@ -57,11 +69,12 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
                                                 int numKvHeads, int headDim, int blockSize, float scale,
                                                 int splitSize, float* partialAcc, float* partialMaxSum,
                                                 int numTokens) {
+    using L = KvLoad<T>;
     __shared__ __align__(16) float qs[AT_GC][AT_MAXD];          // scaled q of the pass's heads
     __shared__ float part[AT_WARPS][AT_GC][AT_TP];               // per-warp partial scores
     __shared__ float ps[AT_GC][AT_TP];                           // tile probabilities exp(s - max)
     __shared__ float corr[AT_GC];                                // rescale of acc for this tile
-    __shared__ long long rowOff[AT_TP];                          // element offset of each position's row
+    __shared__ long long rowOff[2][AT_TP];                       // element offset of each position's row
     __shared__ __align__(16) float red[AT_GC * 4 * AT_THREADS];  // cross-group sum: groups * headDim <= 512
 
     const int t = blockIdx.x, kvh = blockIdx.y, z = blockIdx.z, numSplits = gridDim.z;
@@ -87,6 +100,11 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
     }
 
     const int* table = blockTables + (size_t) tokenSeqs[t] * blockTableStride;
+    // element offset of the K (and V) row of position p for this kv head
+    auto rowOffset = [&](int p) -> long long {
+        const long long blk = table[p / blockSize];
+        return ((blk * numKvHeads + kvh) * blockSize + p % blockSize) * (long long) hd;
+    };
     const float* qrow = qkv + (size_t) t * qkvStride + qOffset + (size_t) kvh * G * hd;
     const int dq = hd / AT_WARPS;                // score dims per warp (a multiple of 8)
     const int d0 = warp * dq;
@@ -94,7 +112,7 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
     const int groups = AT_THREADS / rowThreads;  // position groups (>= 2)
     const int grp = tid / rowThreads;
     const int j4 = (tid - grp * rowThreads) * 4;
-    constexpr int VEC = KvLoad<T>::QK_VEC;
+    constexpr int VEC = L::QK_VEC, VN = L::VN;
 
     for (int g0 = 0; g0 < G; g0 += AT_GC) {
         const int gc = min(AT_GC, G - g0);
@@ -102,47 +120,62 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
             const int g = idx / hd, i = idx - g * hd;
             qs[g][i] = scale * qrow[(size_t) (g0 + g) * hd + i];
         }
+        if (tid < AT_TP && start + tid < end) rowOff[0][tid] = rowOffset(start + tid);
         float mrun[2] = {-INFINITY, -INFINITY}, srun[2] = {0.0f, 0.0f};   // heads warp, warp + 4
         float acc[AT_GC][4];
 #pragma unroll
         for (int g = 0; g < AT_GC; g++)
 #pragma unroll
             for (int k = 0; k < 4; k++) acc[g][k] = 0.0f;
+        __syncthreads();                         // qs, rowOff[0] ready
 
-        for (int p0 = start; p0 < end; p0 += AT_TP) {
+        for (int p0 = start, it = 0; p0 < end; p0 += AT_TP, it++) {
+            const int cur = it & 1;
             const int n = min(AT_TP, end - p0);
-            if (tid < n) {
-                const int p = p0 + tid;
-                const long long blk = table[p / blockSize];
-                rowOff[tid] = ((blk * numKvHeads + kvh) * blockSize + p % blockSize) * (long long) hd;
-            }
-            __syncthreads();                     // rowOff ready (and qs, on the first tile)
+            const long long* off = rowOff[cur];
+            // the next tile's row offsets (block table reads) while this tile computes; rowOff[cur ^ 1] was
+            // last read in the previous tile, which ended with a barrier
+            if (tid < AT_TP && p0 + AT_TP + tid < end) rowOff[cur ^ 1][tid] = rowOffset(p0 + AT_TP + tid);
 
-            // 2. scores: position lane, dims [d0, d0 + dq)
+            // 1. V rows of this tile into registers (first chunk of VN rows per thread)
+            typename L::VV vv[VN];
+#pragma unroll
+            for (int i = 0; i < VN; i++) {
+                const int l = grp + i * groups;
+                vv[i] = (grp < groups && l < n) ? L::ldv(vCache + off[l] + j4) : L::zv();
+            }
+
+            // 2. scores: position lane, dims [d0, d0 + dq), K loaded KN vectors at a time
             float sc[AT_GC];
 #pragma unroll
             for (int g = 0; g < AT_GC; g++) sc[g] = 0.0f;
             if (lane < n) {
-                const T* krow = kCache + rowOff[lane] + d0;
-#pragma unroll 2
-                for (int d = 0; d < dq; d += VEC) {
-                    float k[VEC];
-                    if constexpr (VEC == 8) KvLoad<T>::load8(krow + d, k);
-                    else KvLoad<T>::load4(krow + d, k);
+                const T* krow = kCache + off[lane] + d0;
+                for (int d = 0; d < dq; d += KN * VEC) {
+                    typename L::KV kv[KN];
 #pragma unroll
-                    for (int g = 0; g < AT_GC; g++) {
-                        if (g < gc) {
-                            const float4* q4 = reinterpret_cast<const float4*>(&qs[g][d0 + d]);
-                            float s = sc[g];
+                    for (int i = 0; i < KN; i++) kv[i] = d + i * VEC < dq ? L::ldk(krow + d + i * VEC) : L::zk();
 #pragma unroll
-                            for (int v = 0; v < VEC / 4; v++) {
-                                const float4 q = q4[v];
-                                s = fmaf(q.x, k[4 * v], s);
-                                s = fmaf(q.y, k[4 * v + 1], s);
-                                s = fmaf(q.z, k[4 * v + 2], s);
-                                s = fmaf(q.w, k[4 * v + 3], s);
+                    for (int i = 0; i < KN; i++) {
+                        if (d + i * VEC < dq) {
+                            float k[VEC];
+                            L::cvtk(kv[i], k);
+#pragma unroll
+                            for (int g = 0; g < AT_GC; g++) {
+                                if (g < gc) {
+                                    const float4* q4 = reinterpret_cast<const float4*>(&qs[g][d0 + d + i * VEC]);
+                                    float s = sc[g];
+#pragma unroll
+                                    for (int v = 0; v < VEC / 4; v++) {
+                                        const float4 q = q4[v];
+                                        s = fmaf(q.x, k[4 * v], s);
+                                        s = fmaf(q.y, k[4 * v + 1], s);
+                                        s = fmaf(q.z, k[4 * v + 2], s);
+                                        s = fmaf(q.w, k[4 * v + 3], s);
+                                    }
+                                    sc[g] = s;
+                                }
                             }
-                            sc[g] = s;
                         }
                     }
                 }
@@ -171,7 +204,7 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
             }
             __syncthreads();
 
-            // 4. values
+            // 4. values: rows grp, grp + groups, ... of the tile; chunk b holds rows grp + (b + i) * groups
             if (grp < groups) {
 #pragma unroll
                 for (int g = 0; g < AT_GC; g++) {
@@ -181,21 +214,33 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
                         for (int k = 0; k < 4; k++) acc[g][k] *= c;
                     }
                 }
-#pragma unroll 2
-                for (int l = grp; l < n; l += groups) {
-                    float v[4];
-                    KvLoad<T>::load4(vCache + rowOff[l] + j4, v);
+                for (int b = 0; grp + b * groups < n; b += VN) {
+                    if (b > 0) {
 #pragma unroll
-                    for (int g = 0; g < AT_GC; g++) {
-                        if (g < gc) {
-                            const float p = ps[g][l];
+                        for (int i = 0; i < VN; i++) {
+                            const int l = grp + (b + i) * groups;
+                            vv[i] = l < n ? L::ldv(vCache + off[l] + j4) : L::zv();
+                        }
+                    }
 #pragma unroll
-                            for (int k = 0; k < 4; k++) acc[g][k] = fmaf(p, v[k], acc[g][k]);
+                    for (int i = 0; i < VN; i++) {
+                        const int l = grp + (b + i) * groups;
+                        if (l < n) {
+                            float v[4];
+                            L::cvtv(vv[i], v);
+#pragma unroll
+                            for (int g = 0; g < AT_GC; g++) {
+                                if (g < gc) {
+                                    const float p = ps[g][l];
+#pragma unroll
+                                    for (int k = 0; k < 4; k++) acc[g][k] = fmaf(p, v[k], acc[g][k]);
+                                }
+                            }
                         }
                     }
                 }
             }
-            __syncthreads();                     // rowOff, part, ps, corr free for the next tile
+            __syncthreads();                     // part, ps, corr, rowOff[cur] free for the next tile
         }
 
         // sum the position groups' accumulators, write the pass's heads
@@ -223,7 +268,7 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
                 }
             }
         }
-        __syncthreads();                         // qs, red free for the next pass
+        __syncthreads();                         // qs, red, rowOff free for the next pass
     }
 }
 
