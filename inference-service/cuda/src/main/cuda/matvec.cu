@@ -1,18 +1,21 @@
 // Matrix-vector products for decode (few tokens).
 // out[t][r] = (accumulate ? out[t][r] : 0) + (bias ? bias[r] : 0) + sum_c W[r][c] * x[t][c]
-// grid (ceil(rows / 4), ceil(numTokens / 8)), block 128: warp w of block b owns row 4b + w and tokens
-// 8 * blockIdx.y .. +7. Each lane streams 16-byte chunks of the weight row (uint4, coalesced across the
-// warp: 512 contiguous bytes per warp step), each chunk is decoded once and used for all 8 tokens;
-// the activations come through the read-only path (__ldg). Float weights: float FMAs against x.
-// q8_0 / q4_0: int8 dp4a against the q8-quantized activations xq (per 32-block scale xd), then one
-// float multiply by the weight block scale and xd per 32-block.
+// grid (ceil(rows / 4), ceil(numTokens / 8)), block 128: block b owns rows 4b .. 4b+3 and tokens
+// 8 * blockIdx.y .. +7. Its 4 warps split each row's 16-byte chunks (warp w takes chunks 32w + lane,
+// + 128, ...: 512 contiguous bytes per row per warp load), so every lane streams the same chunk of all 4
+// rows (4 independent uint4 loads in flight, 8 for one token) and each activation vector it loads serves
+// 4 rows x the block's tokens. Partial sums: warp shuffles, then the 4 warps through shared memory.
+// Float weights: float FMAs against x (__ldg). q8_0 / q4_0: int8 dp4a against the q8-quantized
+// activations xq, then one float multiply by the weight block scale and xd per chunk.
+// A body is instantiated for 1, 2, 4 and 8 tokens; a block runs the smallest that holds its tokens.
 #include "kvs_common.cuh"
 #include <type_traits>
 
 namespace kvs {
 
-constexpr int MV_ROWS = 4;    // rows (warps) per block
+constexpr int MV_ROWS = 4;    // rows per block
 constexpr int MV_TOKENS = 8;  // tokens per block
+constexpr int MV_WARPS = 4;
 
 // Float-weight chunk decoders: 16 bytes -> N floats.
 struct MvF32 {
@@ -46,72 +49,6 @@ struct MvBF16 {
     }
 };
 
-template <int NT>
-__device__ __forceinline__ void mv_store(float* out, const float* bias, float (&acc)[NT], int r, int rows, int t0,
-                                         int nt, int accumulate) {
-#pragma unroll
-    for (int t = 0; t < NT; t++) acc[t] = warp_sum(acc[t]);
-    if ((threadIdx.x & 31) == 0) {
-        const float b = bias ? bias[r] : 0.0f;
-#pragma unroll
-        for (int t = 0; t < NT; t++) {
-            if (t < nt) {
-                float* o = out + (size_t) (t0 + t) * rows + r;
-                *o = (accumulate ? *o : 0.0f) + b + acc[t];
-            }
-        }
-    }
-}
-
-// The row loop shared by every weight type: lane streams chunks lane, lane + 32, ... of the row,
-// UNROLL independent 16-byte loads in flight, then the tail one chunk at a time.
-template <int UNROLL, class Step>
-__device__ __forceinline__ void mv_row_loop(const uint4* wrow, int numChunks, Step& step) {
-    int chunk = threadIdx.x & 31;
-    for (; chunk + 32 * (UNROLL - 1) < numChunks; chunk += 32 * UNROLL) {
-        uint4 u[UNROLL];
-#pragma unroll
-        for (int k = 0; k < UNROLL; k++) u[k] = __ldcs(wrow + chunk + 32 * k);   // streamed once: evict first
-#pragma unroll
-        for (int k = 0; k < UNROLL; k++) step(u[k], chunk + 32 * k);
-    }
-    for (; chunk < numChunks; chunk += 32) step(__ldcs(wrow + chunk), chunk);
-}
-
-// Float weights: NT tokens (1 <= nt <= NT valid), chunk = D::N columns.
-template <class D, int NT>
-__device__ __forceinline__ void matvec_float(float* out, const void* w, const float* x, const float* bias, int rows,
-                                             int cols, int accumulate, int r, int t0, int nt) {
-    constexpr int N = D::N;
-    const int numChunks = cols / N;             // cols % 32 == 0: chunks never straddle the row end
-    const uint4* wrow = reinterpret_cast<const uint4*>(static_cast<const char*>(w) + (size_t) r * cols * (16 / N));
-    const float* xt0 = x + (size_t) t0 * cols;
-    float acc[NT];
-#pragma unroll
-    for (int t = 0; t < NT; t++) acc[t] = 0.0f;
-    auto step = [&](const uint4& u, int chunk) {
-        float f[N];
-        D::decode(u, f);
-        const int c = chunk * N;
-#pragma unroll
-        for (int t = 0; t < NT; t++) {
-            if (t < nt) {
-                const float4* xp = reinterpret_cast<const float4*>(xt0 + (size_t) t * cols + c);
-#pragma unroll
-                for (int v = 0; v < N / 4; v++) {
-                    const float4 xv = __ldg(xp + v);
-                    acc[t] = fmaf(f[4 * v], xv.x, acc[t]);
-                    acc[t] = fmaf(f[4 * v + 1], xv.y, acc[t]);
-                    acc[t] = fmaf(f[4 * v + 2], xv.z, acc[t]);
-                    acc[t] = fmaf(f[4 * v + 3], xv.w, acc[t]);
-                }
-            }
-        }
-    };
-    mv_row_loop<NT == 1 ? 4 : NT == 2 ? 2 : 1>(wrow, numChunks, step);
-    mv_store<NT>(out, bias, acc, r, rows, t0, nt, accumulate);
-}
-
 // Quantized chunk decoders: 16 bytes of qs -> NW words of 4 signed int8 weights; word k pairs with the
 // activation bytes xq[c0 + 4k .. 4k + 3] of the chunk's first column c0 (COLS columns per chunk).
 struct MvQ8 {
@@ -136,62 +73,172 @@ struct MvQ4 {
     }
 };
 
-// Quantized weights: NT tokens, chunk = D::COLS columns, int8 dp4a against xq, float scale per chunk.
+// The block's chunk loop: lane streams chunks warp * 32 + lane, + 128, ... of each of its (up to 4) rows,
+// UNROLL steps of 4 loads in flight. w points at row r0; rows past nr load zeros (results discarded).
+template <int UNROLL, class Step>
+__device__ __forceinline__ void mv_block_loop(const uint8_t* w, size_t rowBytes, int numChunks, int nr, Step& step) {
+    const uint4* wr[MV_ROWS];
+#pragma unroll
+    for (int rr = 0; rr < MV_ROWS; rr++)
+        wr[rr] = reinterpret_cast<const uint4*>(w + (size_t) min(rr, nr - 1) * rowBytes);
+    int chunk = (threadIdx.x >> 5) * 32 + (threadIdx.x & 31);
+    constexpr int STRIDE = 32 * MV_WARPS;
+    for (; chunk + STRIDE * (UNROLL - 1) < numChunks; chunk += STRIDE * UNROLL) {
+        uint4 u[UNROLL][MV_ROWS];
+#pragma unroll
+        for (int k = 0; k < UNROLL; k++)
+#pragma unroll
+            for (int rr = 0; rr < MV_ROWS; rr++)   // weights are streamed once: evict-first loads
+                u[k][rr] = rr < nr ? __ldcs(wr[rr] + chunk + STRIDE * k) : make_uint4(0, 0, 0, 0);
+#pragma unroll
+        for (int k = 0; k < UNROLL; k++) step(u[k], chunk + STRIDE * k);
+    }
+    for (; chunk < numChunks; chunk += STRIDE) {
+        uint4 u[MV_ROWS];
+#pragma unroll
+        for (int rr = 0; rr < MV_ROWS; rr++) u[rr] = rr < nr ? __ldcs(wr[rr] + chunk) : make_uint4(0, 0, 0, 0);
+        step(u, chunk);
+    }
+}
+
+// Sums acc over the block (lanes by shuffles, warps through shared memory) and writes the valid
+// (row, token) results. Every thread of the block must call it.
+template <int NT>
+__device__ __forceinline__ void mv_finish(float* out, const float* bias, float (&acc)[MV_ROWS][NT], int r0, int nr,
+                                          int rows, int t0, int nt, int accumulate) {
+    __shared__ float red[MV_WARPS][MV_ROWS][MV_TOKENS];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int rr = 0; rr < MV_ROWS; rr++)
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+            const float v = warp_sum(acc[rr][t]);
+            if (lane == 0) red[warp][rr][t] = v;
+        }
+    __syncthreads();
+    if (threadIdx.x < MV_ROWS * MV_TOKENS) {
+        const int rr = threadIdx.x / MV_TOKENS, t = threadIdx.x % MV_TOKENS;
+        if (rr < nr && t < nt) {
+            const int r = r0 + rr;
+            const float s = red[0][rr][t] + red[1][rr][t] + red[2][rr][t] + red[3][rr][t];
+            float* o = out + (size_t) (t0 + t) * rows + r;
+            *o = (accumulate ? *o : 0.0f) + (bias ? bias[r] : 0.0f) + s;
+        }
+    }
+}
+
+// Float weights, NT tokens (nt valid), chunk = D::N columns.
+template <class D, int NT>
+__device__ __forceinline__ void matvec_float(float* out, const void* w, const float* x, const float* bias, int rows,
+                                             int cols, int accumulate, int r0, int nr, int t0, int nt) {
+    constexpr int N = D::N;
+    const int numChunks = cols / N;             // cols % 32 == 0: chunks never straddle a row end
+    const size_t rowBytes = (size_t) cols * (16 / N);
+    const float* xt0 = x + (size_t) t0 * cols;
+    float acc[MV_ROWS][NT];
+#pragma unroll
+    for (int rr = 0; rr < MV_ROWS; rr++)
+#pragma unroll
+        for (int t = 0; t < NT; t++) acc[rr][t] = 0.0f;
+    auto step = [&](const uint4 (&u)[MV_ROWS], int chunk) {
+        float f[MV_ROWS][N];
+#pragma unroll
+        for (int rr = 0; rr < MV_ROWS; rr++) D::decode(u[rr], f[rr]);
+        const int c = chunk * N;
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+            if (t < nt) {
+                const float4* xp = reinterpret_cast<const float4*>(xt0 + (size_t) t * cols + c);
+#pragma unroll
+                for (int v = 0; v < N / 4; v++) {
+                    const float4 xv = __ldg(xp + v);
+#pragma unroll
+                    for (int rr = 0; rr < MV_ROWS; rr++) {
+                        float a = acc[rr][t];
+                        a = fmaf(f[rr][4 * v], xv.x, a);
+                        a = fmaf(f[rr][4 * v + 1], xv.y, a);
+                        a = fmaf(f[rr][4 * v + 2], xv.z, a);
+                        a = fmaf(f[rr][4 * v + 3], xv.w, a);
+                        acc[rr][t] = a;
+                    }
+                }
+            }
+        }
+    };
+    mv_block_loop<NT == 1 ? 2 : 1>(static_cast<const uint8_t*>(w) + (size_t) r0 * rowBytes, rowBytes, numChunks, nr,
+                                   step);
+    mv_finish<NT>(out, bias, acc, r0, nr, rows, t0, nt, accumulate);
+}
+
+// Quantized weights, NT tokens, chunk = D::COLS columns: int8 dp4a against xq, float scales per chunk.
 template <class D, int NT>
 __device__ __forceinline__ void matvec_quant(float* out, const void* w, const __half* wd, const int8_t* xq,
                                              const float* xd, const float* bias, int rows, int cols, int accumulate,
-                                             int r, int t0, int nt) {
+                                             int r0, int nr, int t0, int nt) {
     constexpr int COLS = D::COLS, NW = D::NW;
     const int nb = cols / 32;
     const int numChunks = cols / COLS;
     const size_t rowBytes = (size_t) cols * D::BYTES_PER_32 / 32;   // q8_0: cols bytes, q4_0: cols / 2
-    const uint4* wrow = reinterpret_cast<const uint4*>(static_cast<const uint8_t*>(w) + (size_t) r * rowBytes);
-    const __half* drow = wd + (size_t) r * nb;
     const int8_t* xq0 = xq + (size_t) t0 * cols;
     const float* xd0 = xd + (size_t) t0 * nb;
-    float acc[NT];
+    const __half* dr[MV_ROWS];
 #pragma unroll
-    for (int t = 0; t < NT; t++) acc[t] = 0.0f;
-    auto step = [&](const uint4& u, int chunk) {
-        int q[NW];
-        D::decode(u, q);
+    for (int rr = 0; rr < MV_ROWS; rr++) dr[rr] = wd + (size_t) (r0 + min(rr, nr - 1)) * nb;
+    float acc[MV_ROWS][NT];
+#pragma unroll
+    for (int rr = 0; rr < MV_ROWS; rr++)
+#pragma unroll
+        for (int t = 0; t < NT; t++) acc[rr][t] = 0.0f;
+    auto step = [&](const uint4 (&u)[MV_ROWS], int chunk) {
         const int c0 = chunk * COLS;
         const int b = c0 / 32;
-        const float dw = __half2float(__ldg(drow + b));
+        int q[MV_ROWS][NW];
+        float dw[MV_ROWS];
+#pragma unroll
+        for (int rr = 0; rr < MV_ROWS; rr++) {
+            D::decode(u[rr], q[rr]);
+            dw[rr] = __half2float(__ldg(dr[rr] + b));
+        }
 #pragma unroll
         for (int t = 0; t < NT; t++) {
             if (t < nt) {
                 const uint4* xp = reinterpret_cast<const uint4*>(xq0 + (size_t) t * cols + c0);
-                int s = 0;
+                uint4 a[NW / 4];
 #pragma unroll
-                for (int v = 0; v < NW / 4; v++) {
-                    const uint4 a = __ldg(xp + v);
-                    s = __dp4a(q[4 * v], (int) a.x, s);
-                    s = __dp4a(q[4 * v + 1], (int) a.y, s);
-                    s = __dp4a(q[4 * v + 2], (int) a.z, s);
-                    s = __dp4a(q[4 * v + 3], (int) a.w, s);
+                for (int v = 0; v < NW / 4; v++) a[v] = __ldg(xp + v);
+                const float xs = __ldg(xd0 + (size_t) t * nb + b);
+#pragma unroll
+                for (int rr = 0; rr < MV_ROWS; rr++) {
+                    int s = 0;
+#pragma unroll
+                    for (int v = 0; v < NW / 4; v++) {
+                        s = __dp4a(q[rr][4 * v], (int) a[v].x, s);
+                        s = __dp4a(q[rr][4 * v + 1], (int) a[v].y, s);
+                        s = __dp4a(q[rr][4 * v + 2], (int) a[v].z, s);
+                        s = __dp4a(q[rr][4 * v + 3], (int) a[v].w, s);
+                    }
+                    acc[rr][t] = fmaf((float) s, dw[rr] * xs, acc[rr][t]);
                 }
-                acc[t] = fmaf((float) s, dw * __ldg(xd0 + (size_t) t * nb + b), acc[t]);
             }
         }
     };
-    mv_row_loop<NT == 1 ? 4 : NT == 2 ? 2 : 1>(wrow, numChunks, step);
-    mv_store<NT>(out, bias, acc, r, rows, t0, nt, accumulate);
+    mv_block_loop<NT == 1 ? 2 : 1>(static_cast<const uint8_t*>(w) + (size_t) r0 * rowBytes, rowBytes, numChunks, nr,
+                                   step);
+    mv_finish<NT>(out, bias, acc, r0, nr, rows, t0, nt, accumulate);
 }
 
-// Entry: the warp's row and token range, then a body specialized for the number of valid tokens
-// (a batch-1 decode runs the 1-token body: no dead accumulators, more loads in flight).
+// Entry: the block's rows and tokens, then the body for the number of valid tokens (block-uniform).
 template <class Body>
 __device__ __forceinline__ void mv_dispatch(int rows, int numTokens, Body body) {
-    const int r = blockIdx.x * MV_ROWS + (threadIdx.x >> 5);
-    if (r >= rows) return;                      // no block barriers: a warp may leave alone
+    const int r0 = blockIdx.x * MV_ROWS;
     const int t0 = blockIdx.y * MV_TOKENS;
+    const int nr = min(MV_ROWS, rows - r0);
     const int nt = min(MV_TOKENS, numTokens - t0);
-    if (nt <= 0) return;
-    if (nt == 1) body(std::integral_constant<int, 1>(), r, t0, nt);
-    else if (nt == 2) body(std::integral_constant<int, 2>(), r, t0, nt);
-    else if (nt <= 4) body(std::integral_constant<int, 4>(), r, t0, nt);
-    else body(std::integral_constant<int, 8>(), r, t0, nt);
+    if (nr <= 0 || nt <= 0) return;             // whole block
+    if (nt == 1) body(std::integral_constant<int, 1>(), r0, nr, t0, nt);
+    else if (nt == 2) body(std::integral_constant<int, 2>(), r0, nr, t0, nt);
+    else if (nt <= 4) body(std::integral_constant<int, 4>(), r0, nr, t0, nt);
+    else body(std::integral_constant<int, 8>(), r0, nr, t0, nt);
 }
 
 } // namespace kvs
@@ -200,17 +247,17 @@ __device__ __forceinline__ void mv_dispatch(int rows, int numTokens, Body body) 
     KVS_API void __launch_bounds__(128, 4) name(float* out, const void* w, const __half* wd, const float* x,      \
                                              const int8_t* xq, const float* xd, const float* bias, int rows,   \
                                              int cols, int numTokens, int accumulate) {                        \
-        kvs::mv_dispatch(rows, numTokens, [&](auto nt_, int r, int t0, int nt) {                               \
-            kvs::matvec_float<kvs::D, decltype(nt_)::value>(out, w, x, bias, rows, cols, accumulate, r, t0, nt);  \
+        kvs::mv_dispatch(rows, numTokens, [&](auto nt_, int r0, int nr, int t0, int nt) {                               \
+            kvs::matvec_float<kvs::D, decltype(nt_)::value>(out, w, x, bias, rows, cols, accumulate, r0, nr, t0, nt);  \
         });                                                                                                    \
     }
 #define KVS_MATVEC_QUANT(name, D)                                                                              \
     KVS_API void __launch_bounds__(128, 4) name(float* out, const void* w, const __half* wd, const float* x,      \
                                              const int8_t* xq, const float* xd, const float* bias, int rows,   \
                                              int cols, int numTokens, int accumulate) {                        \
-        kvs::mv_dispatch(rows, numTokens, [&](auto nt_, int r, int t0, int nt) {                               \
+        kvs::mv_dispatch(rows, numTokens, [&](auto nt_, int r0, int nr, int t0, int nt) {                               \
             kvs::matvec_quant<kvs::D, decltype(nt_)::value>(out, w, wd, xq, xd, bias, rows, cols, accumulate,    \
-                                                            r, t0, nt);                                          \
+                                                            r0, nr, t0, nt);                                          \
         });                                                                                                    \
     }
 KVS_MATVEC_FLOAT(matvec_f32, MvF32)
