@@ -25,8 +25,8 @@
 //   qkv          the fused projection's output (numTokens, qkvStride): q at column qOffset
 //                (numHeads * headDim), k at kOffset, v at vOffset (numKvHeads * headDim each).
 //
-// Alignment: every pointer argument is the start of a device allocation or 16 bytes past one times k
-// (the kernels use 16-byte vector loads of x, xq, weights and KV rows).
+// Alignment: the weights w, the matvec/gemm activations x and xq, and kCache/vCache must be 16-byte
+// aligned (16-byte vector loads and cp.async); other pointers need only their element alignment.
 //
 // Numerics: accumulate in float32; the CPU reference (ScalarTensorOps) accumulates in double, the
 // tests compare with a tolerance. RoPE angles are computed in double (position * invFreq[i]) as the
