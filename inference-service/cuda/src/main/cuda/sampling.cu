@@ -121,6 +121,11 @@ KVS_API void __launch_bounds__(1024) sample_rows(int* out, const float* logits, 
         __syncthreads();
         w = winner;
     }
+    if (w < 0) {                                 // no finite mass at all (every logit -inf or NaN): argmax
+        const int best = kvs::block_argmax(l, vocab, sv, si);
+        if (threadIdx.x == 0) out[row] = best;
+        return;
+    }
     if ((int) threadIdx.x == w) {
         float run = excl;
         int pick = -1;
