@@ -6,11 +6,12 @@
 // Block 256 = 8 warps as 4 (rows) x 2 (tokens); each warp computes 32 rows x 32 tokens = 2 x 4 MMA tiles,
 // 32 float accumulators per thread. Shared memory: two stages of A and B, rows padded to 40 halves
 // (80 bytes: the 8 row addresses of every ldmatrix 8x8 fall in distinct bank quads, conflict-free).
-// Pipeline (one barrier per 32-col step): while the tensor cores work on stage s, the next tile is in
-// flight: f16/bf16 weights with cp.async straight into stage s^1 (zero-fill beyond the last row), q8_0 /
-// q4_0 weights and the float activations as global loads into registers, converted (dequantized, or
-// rounded to half / bf16) and stored to stage s^1 after the MMAs.
+// Pipeline (one barrier per 32-col step), loads issued two steps ahead: f16/bf16 weights by cp.async
+// straight into 3 A stages (zero-fill beyond the last row); q8_0/q4_0 weights and the float activations
+// as global loads into 2 register sets, converted (dequantized, or rounded to half / bf16) and stored to
+// their stage (A: 3 stages, B: 2) one step ahead of their MMAs. Shared memory 40 KiB.
 #include "kvs_common.cuh"
+#include <type_traits>
 
 namespace kvs {
 
@@ -27,7 +28,8 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int byt
                  : "memory");
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait_group() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
 
 __device__ __forceinline__ void ldmatrix_x4(unsigned& r0, unsigned& r1, unsigned& r2, unsigned& r3,
                                             const void* smem) {
@@ -171,7 +173,7 @@ struct GbX {
 template <class A, bool BF16>
 __device__ __forceinline__ void gemm(float* out, const void* w, const __half* wd, const float* x, const float* bias,
                                      int rows, int cols, int numTokens, int accumulate) {
-    __shared__ __align__(16) unsigned short As[2][GM * GLDS];
+    __shared__ __align__(16) unsigned short As[3][GM * GLDS];
     __shared__ __align__(16) unsigned short Bs[2][GN * GLDS];
 
     const int m0 = blockIdx.x * GM, n0 = blockIdx.y * GN;
@@ -188,26 +190,39 @@ __device__ __forceinline__ void gemm(float* out, const void* w, const __half* wd
 #pragma unroll
             for (int k = 0; k < 4; k++) acc[i][j][k] = 0.0f;
 
-    A aLoad;
-    GbX<BF16> bLoad;
-    aLoad.load(w, wd, rows, cols, m0, 0, As[0]);
-    bLoad.load(x, numTokens, cols, n0, 0);
-    aLoad.store(As[0]);
-    bLoad.store(Bs[0]);
+    // Tile kt lives in A stage kt % 3 and B stage kt % 2; the global loads of tile kt go to register set
+    // kt % 2 (q8_0/q4_0 weights, x) or straight to shared memory (cp.async, f16/bf16 weights), issued two
+    // iterations before its MMAs. Iteration kt: issue tile kt + 2; MMAs on tile kt; store tile kt + 1's
+    // registers (its stages last held tiles kt - 2 and kt - 1, done before the previous barrier); wait
+    // until only tile kt + 2's cp.async group is pending; barrier.
+    A aLoad[2];
+    GbX<BF16> bLoad[2];
+    auto loadTile = [&](auto set, int kt) {
+        constexpr int S = decltype(set)::value;
+        aLoad[S].load(w, wd, rows, cols, m0, kt, As[kt % 3]);
+        bLoad[S].load(x, numTokens, cols, n0, kt);
+    };
+    auto storeTile = [&](auto set, int kt) {
+        constexpr int S = decltype(set)::value;
+        aLoad[S].store(As[kt % 3]);
+        bLoad[S].store(Bs[kt & 1]);
+    };
+    const std::integral_constant<int, 0> set0;
+    const std::integral_constant<int, 1> set1;
+    loadTile(set0, 0);
     cp_async_commit();
-    cp_async_wait_all();
+    storeTile(set0, 0);
+    if (nk > 1) loadTile(set1, 1);
+    cp_async_commit();
+    cp_async_wait_group<1>();                         // tile 0 complete
     __syncthreads();
 
-    for (int kt = 0; kt < nk; kt++) {
-        const int cur = kt & 1;
-        const bool more = kt + 1 < nk;
-        if (more) {                                   // next tile in flight during the MMAs
-            aLoad.load(w, wd, rows, cols, m0, kt + 1, As[cur ^ 1]);
-            bLoad.load(x, numTokens, cols, n0, kt + 1);
-            cp_async_commit();
-        }
-        const unsigned short* as = As[cur];
-        const unsigned short* bs = Bs[cur];
+    auto iteration = [&](auto set, int kt) {
+        constexpr int S = decltype(set)::value;      // == kt % 2
+        if (kt + 2 < nk) loadTile(set, kt + 2);
+        cp_async_commit();                            // (possibly empty) group of tile kt + 2
+        const unsigned short* as = As[kt % 3];
+        const unsigned short* bs = Bs[kt & 1];
 #pragma unroll
         for (int kk = 0; kk < GK; kk += 16) {
             unsigned a[2][4], b[4][2];
@@ -226,12 +241,13 @@ __device__ __forceinline__ void gemm(float* out, const void* w, const __half* wd
 #pragma unroll
                 for (int ni = 0; ni < 4; ni++) mma16816<BF16>(acc[mi][ni], a[mi], b[ni][0], b[ni][1]);
         }
-        if (more) {
-            aLoad.store(As[cur ^ 1]);
-            bLoad.store(Bs[cur ^ 1]);
-        }
-        cp_async_wait_all();
-        __syncthreads();                              // stage cur^1 complete; stage cur free
+        if (kt + 1 < nk) storeTile(std::integral_constant<int, S ^ 1>(), kt + 1);
+        cp_async_wait_group<1>();                     // all but tile kt + 2's group: tile kt + 1 complete
+        __syncthreads();
+    };
+    for (int kt = 0; kt < nk; kt += 2) {
+        iteration(set0, kt);
+        if (kt + 1 < nk) iteration(set1, kt + 1);
     }
 
     // epilogue: c0, c1 at (row g, tokens 2q, 2q + 1), c2, c3 at (row g + 8, same tokens); g = lane / 4, q = lane % 4
@@ -259,14 +275,15 @@ __device__ __forceinline__ void gemm(float* out, const void* w, const __half* wd
 
 } // namespace kvs
 
-#define KVS_GEMM(name, A, BF16)                                                                                 \
-    KVS_API void __launch_bounds__(kvs::G_THREADS) name(float* out, const void* w, const __half* wd,            \
+#define KVS_GEMM(name, A, BF16, MINB)                                                                               \
+    KVS_API void __launch_bounds__(kvs::G_THREADS, MINB) name(float* out, const void* w, const __half* wd,            \
                                                         const float* x, const float* bias, int rows, int cols,  \
                                                         int numTokens, int accumulate) {                        \
         kvs::gemm<kvs::A, BF16>(out, w, wd, x, bias, rows, cols, numTokens, accumulate);                        \
     }
-KVS_GEMM(gemm_f16, GaHalf, false)
-KVS_GEMM(gemm_bf16, GaHalf, true)
-KVS_GEMM(gemm_q8_0, GaQ8, false)
-KVS_GEMM(gemm_q4_0, GaQ4, false)
+// f16/bf16: 3 blocks (24 warps) per SM within 80 registers; q8_0/q4_0 need ~100 registers without spills: 2.
+KVS_GEMM(gemm_f16, GaHalf, false, 3)
+KVS_GEMM(gemm_bf16, GaHalf, true, 3)
+KVS_GEMM(gemm_q8_0, GaQ8, false, 2)
+KVS_GEMM(gemm_q4_0, GaQ4, false, 2)
 #undef KVS_GEMM
