@@ -14,7 +14,8 @@ KVS_API void __launch_bounds__(256) rms_norm(float* out, const float* x, const f
         const float v = xt[i];
         ss = fmaf(v, v, ss);
     }
-    ss = kvs::block_sum(ss, scratch);          // every read of x happens before this barrier
+    ss = kvs::block_sum(ss, scratch);
+    // out may be x: each thread reads x[i] just before it writes out[i], for its own i only
     const float scale = rsqrtf(ss / (float) dim + eps);
     for (int i = threadIdx.x; i < dim; i += blockDim.x) ot[i] = xt[i] * scale * weight[i];
 }
