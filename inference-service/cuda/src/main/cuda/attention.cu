@@ -6,7 +6,8 @@
 // K and V row is loaded once per pass and used by all the pass's heads. Per tile of AT_TP = 32 positions:
 //   1. the 32 rows' cache offsets (through the block table) are in shared memory (read during the previous
 //      tile); this tile's V rows are loaded into registers;
-//   2. scores: lane l takes position l, warp w a quarter of headDim (16-byte loads of its K row), dots
+//   2. scores: lane l takes position l, warp w a quarter of headDim (16-byte loads of its K row, issued
+//      during the previous tile), dots
 //      against the pre-scaled q of each head (shared memory, broadcast), partial sums to shared memory;
 //   3. online softmax: warp w owns heads w and w + 4; running max / sum in registers, the tile's
 //      probabilities and the rescale factor to shared memory;
@@ -129,6 +130,15 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
             for (int k = 0; k < 4; k++) acc[g][k] = 0.0f;
         __syncthreads();                         // qs, rowOff[0] ready
 
+        // K vectors of the first dq chunk (KN * VEC dims) of a tile are loaded one tile ahead: for the
+        // first tile here, for tile k + 1 right after tile k's scores (their latency hides behind tile k's
+        // softmax and values). Further chunks (f32 rows with headDim > 128) load in the score loop.
+        typename L::KV kv[KN];
+#pragma unroll
+        for (int i = 0; i < KN; i++)
+            kv[i] = lane < min(AT_TP, end - start) && i * VEC < dq ? L::ldk(kCache + rowOff[0][lane] + d0 + i * VEC)
+                                                                   : L::zk();
+
         for (int p0 = start, it = 0; p0 < end; p0 += AT_TP, it++) {
             const int cur = it & 1;
             const int n = min(AT_TP, end - p0);
@@ -152,9 +162,10 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
             if (lane < n) {
                 const T* krow = kCache + off[lane] + d0;
                 for (int d = 0; d < dq; d += KN * VEC) {
-                    typename L::KV kv[KN];
+                    if (d > 0) {
 #pragma unroll
-                    for (int i = 0; i < KN; i++) kv[i] = d + i * VEC < dq ? L::ldk(krow + d + i * VEC) : L::zk();
+                        for (int i = 0; i < KN; i++) kv[i] = d + i * VEC < dq ? L::ldk(krow + d + i * VEC) : L::zk();
+                    }
 #pragma unroll
                     for (int i = 0; i < KN; i++) {
                         if (d + i * VEC < dq) {
@@ -183,7 +194,16 @@ __device__ __forceinline__ void paged_attention(const float* qkv, int qkvStride,
 #pragma unroll
             for (int g = 0; g < AT_GC; g++)
                 if (g < gc) part[warp][g][lane] = sc[g];
-            __syncthreads();
+            __syncthreads();                     // also publishes rowOff[cur ^ 1]
+
+            // the next tile's first K chunk (its rows' offsets were written at the top of this tile)
+            {
+                const int nn = min(AT_TP, end - (p0 + AT_TP));
+                const long long* offn = rowOff[cur ^ 1];
+#pragma unroll
+                for (int i = 0; i < KN; i++)
+                    kv[i] = lane < nn && i * VEC < dq ? L::ldk(kCache + offn[lane] + d0 + i * VEC) : L::zk();
+            }
 
             // 3. online softmax for heads warp and warp + 4
 #pragma unroll
