@@ -81,6 +81,10 @@ __device__ __forceinline__ void mv_block_loop(const uint8_t* w, size_t rowBytes,
 #pragma unroll
     for (int rr = 0; rr < MV_ROWS; rr++)
         wr[rr] = reinterpret_cast<const uint4*>(w + (size_t) min(rr, nr - 1) * rowBytes);
+    // one token block: the weights are read once, so stream them (evict-first); more token blocks read
+    // them again, so keep them in L2
+    const bool stream = gridDim.y == 1;
+    auto ldw = [stream](const uint4* p) { return stream ? __ldcs(p) : __ldg(p); };
     int chunk = (threadIdx.x >> 5) * 32 + (threadIdx.x & 31);
     constexpr int STRIDE = 32 * MV_WARPS;
     for (; chunk + STRIDE * (UNROLL - 1) < numChunks; chunk += STRIDE * UNROLL) {
@@ -88,15 +92,15 @@ __device__ __forceinline__ void mv_block_loop(const uint8_t* w, size_t rowBytes,
 #pragma unroll
         for (int k = 0; k < UNROLL; k++)
 #pragma unroll
-            for (int rr = 0; rr < MV_ROWS; rr++)   // weights are streamed once: evict-first loads
-                u[k][rr] = rr < nr ? __ldcs(wr[rr] + chunk + STRIDE * k) : make_uint4(0, 0, 0, 0);
+            for (int rr = 0; rr < MV_ROWS; rr++)
+                u[k][rr] = rr < nr ? ldw(wr[rr] + chunk + STRIDE * k) : make_uint4(0, 0, 0, 0);
 #pragma unroll
         for (int k = 0; k < UNROLL; k++) step(u[k], chunk + STRIDE * k);
     }
     for (; chunk < numChunks; chunk += STRIDE) {
         uint4 u[MV_ROWS];
 #pragma unroll
-        for (int rr = 0; rr < MV_ROWS; rr++) u[rr] = rr < nr ? __ldcs(wr[rr] + chunk) : make_uint4(0, 0, 0, 0);
+        for (int rr = 0; rr < MV_ROWS; rr++) u[rr] = rr < nr ? ldw(wr[rr] + chunk) : make_uint4(0, 0, 0, 0);
         step(u, chunk);
     }
 }
