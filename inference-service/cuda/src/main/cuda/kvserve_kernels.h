@@ -25,6 +25,9 @@
 //   qkv          the fused projection's output (numTokens, qkvStride): q at column qOffset
 //                (numHeads * headDim), k at kOffset, v at vOffset (numKvHeads * headDim each).
 //
+// Alignment: the weights w, the matvec/gemm activations x and xq, and kCache/vCache must be 16-byte
+// aligned (16-byte vector loads and cp.async); other pointers need only their element alignment.
+//
 // Numerics: accumulate in float32; the CPU reference (ScalarTensorOps) accumulates in double, the
 // tests compare with a tolerance. RoPE angles are computed in double (position * invFreq[i]) as the
 // CPU reference does: in float, a position of 100k loses ~0.01 rad.
@@ -63,8 +66,8 @@ KVS_API void quantize_act_q8(const float* x, int8_t* xq, float* xd, int numToken
 // out[t][r] = (accumulate ? out[t][r] : 0) + (bias ? bias[r] : 0) + sum_c W[r][c] * x[t][c]
 // x (numTokens, cols), out (numTokens, rows). The q8_0/q4_0 kernels read xq/xd (int8 dot products,
 // dp4a) and ignore x; the others read x and ignore xq/xd.
-// grid (ceil(rows / 4), ceil(numTokens / 8)), block 128: warp w of block b owns row 4b + w and
-// tokens 8 * blockIdx.y .. +7, so each weight row is read once per 8 tokens.
+// grid (ceil(rows / 4), ceil(numTokens / 8)), block 128: block b owns rows 4b .. 4b+3 (its 4 warps split
+// the columns) and tokens 8 * blockIdx.y .. +7, so each weight row is read once per 8 tokens.
 KVS_API void matvec_f32 (float* out, const void* w, const __half* wd, const float* x, const int8_t* xq, const float* xd,
                          const float* bias, int rows, int cols, int numTokens, int accumulate);
 KVS_API void matvec_f16 (float* out, const void* w, const __half* wd, const float* x, const int8_t* xq, const float* xd,
@@ -96,7 +99,7 @@ KVS_API void gemm_q4_0(float* out, const void* w, const __half* wd, const float*
 // Pair i of a head rotates by angle = (double) positions[t] * invFreq[i]:
 //   neox = 0 (interleaved pairs): elements (2i, 2i+1);  neox = 1 (NeoX halves): (i, i + headDim/2)
 //   (a, b) -> (a cos - b sin, a sin + b cos)
-// grid (numTokens), block 128.
+// headDim is even and at most 256.  grid (numTokens), block 128.
 KVS_API void rope_store_kv_kvf16(float* qkv, int qkvStride, int qOffset, int kOffset, int vOffset,
                                  const int* positions, const int* slots, const float* invFreq,
                                  int numHeads, int numKvHeads, int headDim, int neox,
