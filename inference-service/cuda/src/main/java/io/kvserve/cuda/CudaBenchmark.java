@@ -197,7 +197,7 @@ public final class CudaBenchmark {
             CUdeviceptr dTables = ints(tables);
             CUdeviceptr dSeqs = ints(seqs);
             CUdeviceptr dPositions = ints(positions);
-            AttentionPlan plan = AttentionPlan.of(context, batch, numKvHeads, blockSize, 2 * numSms);
+            AttentionPlan plan = AttentionPlan.of(context, batch, numKvHeads, blockSize, AttentionPlan.targetBlocks(numSms));
             long partials = (long) batch * numHeads * plan.numSplits();
             CUdeviceptr acc = memory.allocate(partials * headDim * Float.BYTES);
             CUdeviceptr maxSum = memory.allocate(partials * 2 * Float.BYTES);

@@ -145,7 +145,7 @@ public final class CudaLlamaModel implements ModelRunner {
         this.f16Cache = kvCacheDtype == KvCacheDtype.F16;
         this.neox = config.ropeLayout() == RopeLayout.NEOX_HALVES;
         this.eps = config.rmsNormEps();
-        this.targetAttentionBlocks = 2 * numSms;
+        this.targetAttentionBlocks = AttentionPlan.targetBlocks(numSms);
         if (headDim % 32 != 0 || headDim > 256) {
             throw new IllegalArgumentException("head size " + headDim + ": the CUDA attention kernels take multiples of 32 up to 256");
         }

@@ -8,10 +8,12 @@ class AttentionPlanTest {
 
     @Test
     void of_batch1LongContext_splitsToFillTheDevice() {
-        // H200: 132 SMs, target 264 blocks; 1 token x 8 kv heads = 8 blocks -> 33 splits wanted,
-        // 4096 / 256 = 16 at most
-        AttentionPlan plan = AttentionPlan.of(4096, 1, 8, 16, 264);
-        assertThat(plan).isEqualTo(new AttentionPlan(256, 16));
+        // H200: 132 SMs, target 792 blocks; 1 token x 8 kv heads = 8 blocks -> 99 splits wanted,
+        // 4096 / 64 = 64 at most
+        assertThat(AttentionPlan.targetBlocks(132)).isEqualTo(792);
+        assertThat(AttentionPlan.of(4096, 1, 8, 16, 792)).isEqualTo(new AttentionPlan(64, 64));
+        // a smaller target: 33 wanted, 125 positions each, rounded up to 128 -> 32 splits
+        assertThat(AttentionPlan.of(4096, 1, 8, 16, 264)).isEqualTo(new AttentionPlan(128, 32));
     }
 
     @Test
@@ -21,7 +23,7 @@ class AttentionPlanTest {
 
     @Test
     void of_shortContext_isOneSplit() {
-        assertThat(AttentionPlan.of(100, 1, 8, 16, 264)).isEqualTo(new AttentionPlan(112, 1));
+        assertThat(AttentionPlan.of(100, 1, 8, 16, 264)).isEqualTo(new AttentionPlan(128, 1));
     }
 
     @Test
@@ -29,7 +31,7 @@ class AttentionPlanTest {
         int[] contexts = {1, 15, 16, 17, 255, 256, 257, 1000, 4096, 4097, 32768, 131072};
         int[] tokens = {1, 2, 7, 64, 256, 2048};
         int[] kvHeads = {1, 2, 8, 32};
-        int[] blockSizes = {1, 16, 32};
+        int[] blockSizes = {1, 16, 32, 48};
         for (int context : contexts) {
             for (int n : tokens) {
                 for (int h : kvHeads) {
@@ -37,6 +39,7 @@ class AttentionPlanTest {
                         AttentionPlan plan = AttentionPlan.of(context, n, h, bs, 264);
                         String shape = context + "/" + n + "/" + h + "/" + bs;
                         assertThat(plan.splitSize() % bs).as(shape).isZero();
+                        assertThat(plan.splitSize() % AttentionPlan.TILE).as(shape).isZero();
                         assertThat((long) plan.splitSize() * plan.numSplits()).as(shape).isGreaterThanOrEqualTo(context);
                         assertThat((long) plan.splitSize() * (plan.numSplits() - 1)).as(shape).isLessThan(context);
                         // CudaLlamaModel sizes its partial buffers for this bound

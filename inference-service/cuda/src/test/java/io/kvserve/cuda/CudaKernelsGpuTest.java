@@ -26,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Every kernel against the scalar CPU reference ({@link ScalarTensorOps}) on random inputs, on the
  * GPU machine (skipped without a device). Tolerances, relative to the reference's RMS:
- * float paths 1e-4 (float vs double accumulation), half-rounded GEMM inputs 1e-2, int8-quantized
- * activations 2e-2.
+ * float paths 1e-4 (float vs double accumulation), half-rounded GEMM inputs 1e-2 (bf16-rounded 3e-2),
+ * int8-quantized activations 2e-2.
  */
 @EnabledIf("io.kvserve.cuda.Gpu#available")
 class CudaKernelsGpuTest {
@@ -127,7 +127,9 @@ class CudaKernelsGpuTest {
         kernels.matmul(out, dw, upload(x), upload(bias), numTokens, true, xq, xd);
 
         KernelWeightType kt = KernelWeightType.of(type);
-        double tolerance = Launch.usesGemm(kt, numTokens) ? 1e-2 : kt.quantized() ? 2e-2 : 1e-4;
+        // the GEMM rounds x to half (bf16 for bf16 weights: 8 bits of mantissa), the int8 paths quantize it
+        double tolerance = Launch.usesGemm(kt, numTokens) ? (kt == KernelWeightType.BF16 ? 3e-2 : 1e-2)
+                : kt.quantized() ? 2e-2 : 1e-4;
         assertClose(download(out, numTokens * rows), expected, tolerance, "matmul " + type + " x" + numTokens);
     }
 

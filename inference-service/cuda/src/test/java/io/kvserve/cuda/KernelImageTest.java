@@ -74,7 +74,7 @@ class KernelImageTest {
         }
         assumeTrue(nvccVersion.equals(KernelImage.manifest().get("nvcc")),
                 "nvcc here is '" + nvccVersion + "', the fatbin was built with '" + KernelImage.manifest().get("nvcc") + "'");
-        Path script = LaunchTest.cudaSources().resolve("../../../build-kernels").normalize();
+        Path script = LaunchTest.cudaSources().toAbsolutePath().resolve("../../../build-kernels").normalize();
         Process build = new ProcessBuilder(script.toString(), "--check").redirectErrorStream(true).start();
         String output = new String(build.getInputStream().readAllBytes());
         assertThat(build.waitFor(15, TimeUnit.MINUTES)).isTrue();
