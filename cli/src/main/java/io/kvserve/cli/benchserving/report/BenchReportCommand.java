@@ -11,10 +11,12 @@ import picocli.CommandLine.Parameters;
 
 /** {@code kvserve bench-report}: the report of one bench-serving run, or several side by side. */
 @Command(name = "bench-report", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Report bench-serving --json result files: report.md (a table of throughput, TTFT / TPOT /",
-                "ITL / E2E percentiles, goodput, fluidity, hit rate, errors; per tenant when there are tenants),",
-                "latency-cdf.png (TTFT and E2E CDFs) and, when runs differ in offered load, throughput-vs-rate.png.",
-                "Several files are compared side by side, closed loop before open loop, in order of users or rate."})
+        description = {"Report bench-serving --json result files: report.md (throughput, TTFT,",
+                "TPOT, ITL and E2E percentiles, goodput, fluidity, hit rate, errors; per",
+                "tenant when runs have tenants), latency-cdf.png (TTFT and E2E CDFs) and,",
+                "when runs differ in offered load, throughput-vs-rate.png. Several files",
+                "are compared side by side: closed loop before open loop, each in order of",
+                "users or rate, equal loads in the order given."})
 public final class BenchReportCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..*", paramLabel = "RUN.json", description = "bench-serving --json result files.")

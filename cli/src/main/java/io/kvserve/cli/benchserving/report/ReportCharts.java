@@ -46,6 +46,9 @@ final class ReportCharts {
             new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
             new Color(0xbcbd22), new Color(0x17becf)};
 
+    private static final BasicStroke DASHED = new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+            new float[] {6f, 4f}, 0f);
+
     private ReportCharts() {
     }
 
@@ -117,13 +120,15 @@ final class ReportCharts {
 
     private static XYChart tokensPanel(LoadCurve.Axis axis, List<LoadCurve> curves) {
         XYChart chart = loadChart("Output token throughput vs " + axis.noun, axis, "output tokens/s");
-        for (LoadCurve c : curves) {
-            chart.addSeries(seriesName("output tok/s", c, curves), c.loads(), c.outputTokensPerSecond())
+        for (int i = 0; i < curves.size(); i++) {
+            LoadCurve c = curves.get(i);
+            colored(chart.addSeries(seriesName("output tok/s", c, curves), c.loads(), c.outputTokensPerSecond()), i)
                     .setMarker(SeriesMarkers.CIRCLE);
         }
         return chart;
     }
 
+    /** Completed req/s solid, goodput req/s dashed, in the workload's color (as in the tokens panel). */
     private static XYChart requestsPanel(LoadCurve.Axis axis, List<LoadCurve> curves) {
         boolean goodput = curves.stream().anyMatch(LoadCurve::hasGoodput);
         XYChart chart = loadChart((goodput ? "Completed and goodput requests/s" : "Completed requests/s") + " vs " + axis.noun,
@@ -133,18 +138,26 @@ final class ReportCharts {
             XYSeries line = chart.addSeries("offered (y = x)", offered, offered);
             line.setMarker(SeriesMarkers.NONE);
             line.setLineColor(Color.GRAY);
-            line.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
-                    10f, new float[] {6f, 4f}, 0f));
+            line.setLineStyle(DASHED);
         }
-        for (LoadCurve c : curves) {
-            chart.addSeries(seriesName("completed req/s", c, curves), c.loads(), c.requestsPerSecond())
+        for (int i = 0; i < curves.size(); i++) {
+            LoadCurve c = curves.get(i);
+            colored(chart.addSeries(seriesName("completed req/s", c, curves), c.loads(), c.requestsPerSecond()), i)
                     .setMarker(SeriesMarkers.SQUARE);
             if (c.hasGoodput()) {
-                chart.addSeries(seriesName("goodput req/s", c, curves), c.loads(), c.goodputRequestsPerSecond())
-                        .setMarker(SeriesMarkers.DIAMOND);
+                XYSeries g = colored(chart.addSeries(seriesName("goodput req/s", c, curves), c.loads(), c.goodputRequestsPerSecond()), i);
+                g.setMarker(SeriesMarkers.DIAMOND);
+                g.setLineStyle(DASHED);
             }
         }
         return chart;
+    }
+
+    private static XYSeries colored(XYSeries series, int index) {
+        Color color = PALETTE[index % PALETTE.length];
+        series.setLineColor(color);
+        series.setMarkerColor(color);
+        return series;
     }
 
     private static XYChart loadChart(String title, LoadCurve.Axis axis, String yTitle) {

@@ -19,6 +19,10 @@ final class ReportMarkdown {
 
     static final String ABSENT = "—";
 
+    private static final Map<String, String> CAPTIONS = Map.of(
+            ServingReports.LATENCY_CDF_PNG, "CDF of TTFT and of E2E latency per run",
+            ServingReports.THROUGHPUT_PNG, "Output tokens/s and completed and goodput requests/s against offered load");
+
     private ReportMarkdown() {
     }
 
@@ -95,7 +99,7 @@ final class ReportMarkdown {
         if (!figureFiles.isEmpty()) {
             md.append("\n## Figures\n\n");
             for (String f : figureFiles) {
-                md.append("![").append(f).append("](").append(f).append(")\n\n");
+                md.append("![").append(CAPTIONS.getOrDefault(f, f)).append("](").append(f).append(")\n\n");
             }
         }
         return md.toString();

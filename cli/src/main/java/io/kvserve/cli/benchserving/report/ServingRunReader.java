@@ -2,6 +2,7 @@ package io.kvserve.cli.benchserving.report;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,7 +29,12 @@ public final class ServingRunReader {
 
     /** @throws IOException when the file cannot be read, is not JSON, or lacks {@code summary} or {@code requests} */
     public static ServingRun read(Path file) throws IOException {
-        String text = Files.readString(file);
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new IOException(file + ": no such file", e);
+        }
         JsonNode root;
         try {
             root = MAPPER.readTree(text);
