@@ -37,8 +37,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  */
 final class ReportCharts {
 
-    static final int PANEL_WIDTH = 700;
-    static final int PANEL_HEIGHT = 500;
+    static final int PANEL_WIDTH_PIXELS = 700;
+    static final int PANEL_HEIGHT_PIXELS = 500;
     static final double LOG_AXIS_SPREAD = 20;
 
     /** Tableau 10: distinct on white, the order matplotlib readers know. */
@@ -99,7 +99,7 @@ final class ReportCharts {
         Map<String, LatencyCdf> cdfs = new LinkedHashMap<>();
         runs.forEach(r -> cdfs.put(r.label(), LatencyCdf.of(r, latencyMs)));
         boolean log = wantsLogAxis(List.copyOf(cdfs.values()));
-        XYChart chart = new XYChartBuilder().width(PANEL_WIDTH).height(PANEL_HEIGHT)
+        XYChart chart = new XYChartBuilder().width(PANEL_WIDTH_PIXELS).height(PANEL_HEIGHT_PIXELS)
                 .title(title + (log ? " (log x)" : "")).xAxisTitle(xTitle).yAxisTitle("share of requests").build();
         style(chart);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
@@ -161,7 +161,7 @@ final class ReportCharts {
     }
 
     private static XYChart loadChart(String title, LoadCurve.Axis axis, String yTitle) {
-        XYChart chart = new XYChartBuilder().width(PANEL_WIDTH).height(PANEL_HEIGHT)
+        XYChart chart = new XYChartBuilder().width(PANEL_WIDTH_PIXELS).height(PANEL_HEIGHT_PIXELS)
                 .title(title).xAxisTitle(axis.title).yAxisTitle(yTitle).build();
         style(chart);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
@@ -189,14 +189,14 @@ final class ReportCharts {
     /** The panels in one PNG: each row's panels side by side, rows one under another. */
     private static void writePanels(List<List<XYChart>> rows, Path file) throws IOException {
         int numColumns = rows.stream().mapToInt(List::size).max().orElse(1);
-        BufferedImage image = new BufferedImage(PANEL_WIDTH * numColumns, PANEL_HEIGHT * rows.size(), BufferedImage.TYPE_INT_RGB);
+        BufferedImage image = new BufferedImage(PANEL_WIDTH_PIXELS * numColumns, PANEL_HEIGHT_PIXELS * rows.size(), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, image.getWidth(), image.getHeight());
             for (int row = 0; row < rows.size(); row++) {
                 for (int column = 0; column < rows.get(row).size(); column++) {
-                    g.drawImage(BitmapEncoder.getBufferedImage(rows.get(row).get(column)), column * PANEL_WIDTH, row * PANEL_HEIGHT, null);
+                    g.drawImage(BitmapEncoder.getBufferedImage(rows.get(row).get(column)), column * PANEL_WIDTH_PIXELS, row * PANEL_HEIGHT_PIXELS, null);
                 }
             }
         } finally {
