@@ -19,6 +19,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -176,12 +177,12 @@ final class ReportCharts {
     }
 
     private static void style(XYChart chart) {
-        Styler styler = chart.getStyler();
-        chart.getStyler().setLocale(Locale.ROOT);
+        XYStyler styler = chart.getStyler();
+        styler.setLocale(Locale.ROOT);
         styler.setChartBackgroundColor(Color.WHITE);
         styler.setPlotBackgroundColor(Color.WHITE);
         styler.setLegendBorderColor(Color.LIGHT_GRAY);
-        chart.getStyler().setPlotGridLinesColor(new Color(225, 225, 225));
+        styler.setPlotGridLinesColor(new Color(225, 225, 225));
         styler.setMarkerSize(7);
         styler.setSeriesColors(PALETTE);
     }
