@@ -72,6 +72,11 @@ final class ReportMarkdown {
         md.append("Made by `").append(command).append("` from the `bench-serving --json` files below. ")
                 .append("Times in ms over the measured (not warm-up) requests; percentiles as vLLM's `benchmark_serving` computes them.\n\n");
         md.append(table(runs));
+        for (ServingRun r : runs) {
+            r.summary().senderLag().filter(ServingRun.SenderLag::fellBehind).ifPresent(l -> md.append(String.format(Locale.ROOT,
+                    "%n⚠ `%s`: the sender fell behind its arrival schedule (up to %.1f ms late), so the load it offered was "
+                            + "below the configured rate; the client, not the server, may be the limit.%n", r.label(), l.maxMs())));
+        }
         String tenants = tenantTable(runs);
         if (!tenants.isEmpty()) {
             md.append("\n## Per tenant\n\n").append(tenants);

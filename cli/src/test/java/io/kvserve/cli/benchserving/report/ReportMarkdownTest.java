@@ -104,7 +104,23 @@ class ReportMarkdownTest {
                 .contains("| prefix-cache hit rate | 45.7% |")
                 .contains("| fluidity index mean / p50 / p99 | 0.900 / 1.000 / 0.500 |")
                 .contains("| sender lag max (ms) | 350.0 ⚠ fell behind |")
+                .contains("⚠ `tenants`: the sender fell behind its arrival schedule (up to 350.0 ms late)")
                 .contains("Made by `bin/kvserve bench-report tenants.json`");
+    }
+
+    @Test
+    void table_openLoopWithoutRate_showsNoLoadAndSortsLast() throws IOException {
+        Path trace = dir.resolve("trace.json");
+        Files.writeString(trace, """
+                {"config": {"mode": "open_loop", "arrival": "trace", "workload": "trace"},
+                 "summary": {"completed": 1}, "requests": []}
+                """);
+        List<ServingRun> runs = OfferedLoad.inOrder(List.of(ServingRunReader.read(trace),
+                ServingRunReader.read(RunFiles.openLoop(dir, "rinf", "inf", 1, 1, 1, 1, 10))));
+
+        assertThat(runs).extracting(ServingRun::label).containsExactly("rinf", "trace");
+        assertThat(row(ReportMarkdown.table(runs), "offered load")).isEqualTo("| offered load | inf req/s | — |");
+        assertThat(row(ReportMarkdown.table(runs), "arrival")).isEqualTo("| arrival | open loop, poisson | open loop, trace |");
     }
 
     @Test
