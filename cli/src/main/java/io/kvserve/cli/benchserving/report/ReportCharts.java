@@ -173,7 +173,7 @@ final class ReportCharts {
 
     /** The metric, and the workload when the panel has several. */
     private static String seriesName(String metric, LoadCurve c, List<LoadCurve> curves) {
-        return curves.size() > 1 ? metric + " · " + (c.workload().isEmpty() ? "?" : c.workload()) : metric;
+        return curves.size() > 1 ? metric + " · " + c.name() : metric;
     }
 
     private static void style(XYChart chart) {

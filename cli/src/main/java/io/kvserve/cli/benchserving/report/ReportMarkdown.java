@@ -56,10 +56,10 @@ final class ReportMarkdown {
             new Metric("goodput req/s (share)", r -> r.summary().goodput()
                     .map(g -> fmt(g.requestsPerSecond(), 2) + " (" + percent(g.fraction()) + ")").orElse(ABSENT), true),
             new Metric("goodput SLO", r -> r.summary().goodput().map(ReportMarkdown::slo).orElse(ABSENT), true),
-            new Metric("fluidity index mean / p50 / p99", r -> r.summary().fluidityIndex()
+            new Metric("fluidity index mean / p50 / p99", r -> r.summary().fluidityIndex().filter(f -> !Double.isNaN(f.mean()))
                     .map(f -> fmt(f.mean(), 3) + " / " + fmt(f.p50(), 3) + " / " + fmt(f.p99(), 3)).orElse(ABSENT), true),
             new Metric("prefix-cache hit rate", r -> percent(r.summary().prefixCacheHitRate()), true),
-            new Metric("sender lag max (ms)", r -> r.summary().senderLag()
+            new Metric("sender lag max (ms)", r -> r.summary().senderLag().filter(l -> r.config().mode() == ServingRun.Mode.OPEN_LOOP)
                     .map(l -> fmt(l.maxMs(), 1) + (l.fellBehind() ? " ⚠ fell behind" : "")).orElse(ABSENT), true),
             new Metric("errors", ReportMarkdown::errors, false, true));
 
@@ -74,8 +74,9 @@ final class ReportMarkdown {
         md.append(table(runs));
         for (ServingRun r : runs) {
             r.summary().senderLag().filter(ServingRun.SenderLag::fellBehind).ifPresent(l -> md.append(String.format(Locale.ROOT,
-                    "%n⚠ `%s`: the sender fell behind its arrival schedule (up to %.1f ms late), so the load it offered was "
-                            + "below the configured rate; the client, not the server, may be the limit.%n", r.label(), l.maxMs())));
+                    "%n⚠ `%s`: the sender fell behind its arrival schedule (up to %.1f ms late%s), so the load it offered was "
+                            + "below the configured rate; the client, not the server, may be the limit.%n", r.label(), l.maxMs(),
+                    Double.isNaN(l.plannedSpanMs()) ? "" : String.format(Locale.ROOT, " in a %.1f ms schedule", l.plannedSpanMs()))));
         }
         String tenants = tenantTable(runs);
         if (!tenants.isEmpty()) {
@@ -88,11 +89,17 @@ final class ReportMarkdown {
             if (!c.model().isEmpty()) {
                 md.append(", model `").append(c.model()).append('`');
             }
-            if (c.inputLen() > 0 || c.outputLen() > 0) {
-                md.append(", ").append(c.inputLen()).append(" → ").append(c.outputLen()).append(" tokens");
+            ServingRun.Summary s = r.summary();
+            if (s.numCompleted() > 0) {
+                md.append(String.format(Locale.ROOT, ", mean %.0f prompt → %.0f output tokens", s.numInputTokens() / (double) s.numCompleted(),
+                        s.numOutputTokens() / (double) s.numCompleted()));
+            } else if (c.inputLen() > 0 || c.outputLen() > 0) {
+                md.append(", --input-len ").append(c.inputLen()).append(" --output-len ").append(c.outputLen());
             }
             md.append(", ").append(arrival(r)).append(", ").append(OfferedLoad.of(r).describe());
             md.append(String.format(Locale.ROOT, ", %.1f s", r.summary().durationSeconds()));
+            s.prefixCacheHitRateSource().ifPresent(source -> md.append(", hit rate from ").append(source.equals("prometheus")
+                    ? "the instances' prefix-cache counters" : source.equals("usage") ? "the responses' cached_tokens" : source));
             if (!c.workloadParams().isEmpty()) {
                 md.append(", workload `").append(c.workload()).append("` (")
                         .append(c.workloadParams().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
@@ -184,7 +191,7 @@ final class ReportMarkdown {
         if (!Double.isNaN(g.sloTpotMs())) {
             parts.add("TPOT ≤ " + plain(g.sloTpotMs()) + " ms");
         }
-        return parts.isEmpty() ? ABSENT : String.join(", ", parts);
+        return parts.isEmpty() ? "none (every completed request)" : String.join(", ", parts);
     }
 
     private static String errors(ServingRun r) {

@@ -41,11 +41,12 @@ public record ServingRun(String label, Path file, Config config, Summary summary
      * @param concurrency      closed loop: the number of users; 0 in an open loop
      * @param maxConcurrency   open loop: the most requests in flight, 0 for no limit
      * @param arrival          {@code poisson}, {@code burst}, {@code closed}, {@code trace}; empty in older files
+     * @param numBurstRequests with {@code burst} arrivals, the requests per burst; 0 otherwise
      * @param workloadParams   the workload's parameters as {@code key -> value text}, in the file's order
      */
     public record Config(String model, Mode mode, int concurrency, double requestRate, int maxConcurrency,
                          String workload, Map<String, String> workloadParams, Optional<String> arrival,
-                         int inputLen, int outputLen, int numRequests) {
+                         int numBurstRequests, int inputLen, int outputLen, int numRequests) {
 
         public Config {
             workloadParams = Collections.unmodifiableMap(new LinkedHashMap<>(workloadParams));
@@ -56,6 +57,8 @@ public record ServingRun(String label, Path file, Config config, Summary summary
      * The figures the generator computed over the measured requests (times in ms).
      *
      * @param prefixCacheHitRate cached prompt tokens / prompt tokens, 0..1; NaN when the server reported none
+     * @param prefixCacheHitRateSource where the hit rate came from: {@code prometheus} (the instances'
+     *                           counters) or {@code usage} (the responses' {@code cached_tokens})
      * @param tenants            per-tenant figures by tenant name, sorted; empty without tenants
      * @param errors             failed requests by error key, sorted ({@code timeout}, {@code http_429:rate_limit_exceeded})
      */
@@ -63,7 +66,8 @@ public record ServingRun(String label, Path file, Config config, Summary summary
                           long numOutputTokens, double requestThroughput, double outputThroughput,
                           double totalTokenThroughput, Latency ttftMs, Latency tpotMs, Latency itlMs, Latency e2eMs,
                           Map<String, Integer> errors, Optional<Goodput> goodput, Optional<Fluidity> fluidityIndex,
-                          double prefixCacheHitRate, Map<String, Tenant> tenants, Optional<SenderLag> senderLag) {
+                          double prefixCacheHitRate, Optional<String> prefixCacheHitRateSource,
+                          Map<String, Tenant> tenants, Optional<SenderLag> senderLag) {
 
         public Summary {
             errors = Collections.unmodifiableSortedMap(new TreeMap<>(errors));
@@ -94,8 +98,12 @@ public record ServingRun(String label, Path file, Config config, Summary summary
                          double prefixCacheHitRate) {
     }
 
-    /** How late the open loop's sender got behind its schedule; {@code fellBehind} makes the offered rate untrue. */
-    public record SenderLag(double maxMs, boolean fellBehind) {
+    /**
+     * How late the open loop's sender got behind its schedule; {@code fellBehind} makes the offered rate untrue.
+     *
+     * @param plannedSpanMs the schedule's length; NaN in files without it
+     */
+    public record SenderLag(double maxMs, double plannedSpanMs, boolean fellBehind) {
     }
 
     /**

@@ -74,7 +74,7 @@ public final class ServingRunReader {
             p.properties().forEach(e -> params.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asString() : e.getValue().toString()));
         }
         return new ServingRun.Config(text(c, "model").orElse(""), m, integer(c, "concurrency", 0), rate(c.path("request_rate")),
-                integer(c, "max_concurrency", 0), text(c, "workload").orElse(""), params, text(c, "arrival"),
+                integer(c, "max_concurrency", 0), text(c, "workload").orElse(""), params, text(c, "arrival"), integer(c, "burst_size", 0),
                 integer(c, "input_len", 0), integer(c, "output_len", 0), integer(c, "num_requests", -1));
     }
 
@@ -93,12 +93,12 @@ public final class ServingRunReader {
                     number(t, "prefix_cache_hit_rate")));
         });
         Optional<ServingRun.SenderLag> lag = object(s, "sender_lag").map(l -> new ServingRun.SenderLag(
-                number(l, "max_ms"), l.path("fell_behind").asBoolean(false)));
+                number(l, "max_ms"), number(l, "planned_span_ms"), l.path("fell_behind").asBoolean(false)));
         return new ServingRun.Summary(integer(s, "completed", 0), integer(s, "failed", 0), number(s, "duration_s"),
                 s.path("total_input_tokens").asLong(0), s.path("total_output_tokens").asLong(0),
                 number(s, "request_throughput"), number(s, "output_throughput"), number(s, "total_token_throughput"),
                 latency(s, "ttft"), latency(s, "tpot"), latency(s, "itl"), latency(s, "e2el"),
-                errors, goodput, fluidity, number(s, "prefix_cache_hit_rate"), tenants, lag);
+                errors, goodput, fluidity, number(s, "prefix_cache_hit_rate"), text(s, "prefix_cache_hit_rate_source"), tenants, lag);
     }
 
     private static ServingRun.Latency latency(JsonNode s, String name) {

@@ -25,7 +25,7 @@ class LoadCurveTest {
 
         assertThat(curves).hasSize(1);
         LoadCurve c = curves.getFirst();
-        assertThat(c.workload()).isEqualTo("random");
+        assertThat(c.name()).isEqualTo("random");
         assertThat(c.loads()).containsExactly(10.0, 40.0);
         assertThat(c.outputTokensPerSecond()).containsExactly(160.0, 600.0);
         assertThat(c.requestsPerSecond()).containsExactly(10.0, 37.5);
@@ -45,6 +45,36 @@ class LoadCurveTest {
         assertThat(c.outputTokensPerSecond()).containsExactly(160.0, 800.0);
         assertThat(c.hasGoodput()).isFalse();
         assertThat(LoadCurve.of(runs, LoadCurve.Axis.REQUEST_RATE)).isEmpty();
+    }
+
+    @Test
+    void of_oneWorkloadSweptTwice_givesACurvePerSweepNamedByLabelPrefix() throws IOException {
+        List<ServingRun> runs = OfferedLoad.inOrder(List.of(
+                ServingRunReader.read(RunFiles.openLoop(dir, "on-r1", "1.0", 100, 1, 1, 1, 10)),
+                ServingRunReader.read(RunFiles.openLoop(dir, "on-r2", "2.0", 200, 1, 2, 1, 10)),
+                ServingRunReader.read(RunFiles.openLoop(dir, "off-r1", "1.0", 90, 1, 1, 1, 10)),
+                ServingRunReader.read(RunFiles.openLoop(dir, "off-r2", "2.0", 150, 1, 1, 1, 10))));
+
+        List<LoadCurve> curves = LoadCurve.of(runs, LoadCurve.Axis.REQUEST_RATE);
+
+        assertThat(curves).extracting(LoadCurve::name).containsExactly("on-r*", "off-r*");
+        assertThat(curves.get(0).loads()).containsExactly(1.0, 2.0);
+        assertThat(curves.get(0).outputTokensPerSecond()).containsExactly(100.0, 200.0);
+        assertThat(curves.get(1).outputTokensPerSecond()).containsExactly(90.0, 150.0);
+    }
+
+    @Test
+    void of_singlePointPerCurve_givesNoCurve() throws IOException {
+        Path other = dir.resolve("other.json");
+        java.nio.file.Files.writeString(other, """
+                {"config": {"mode": "closed_loop", "concurrency": 8, "workload": "shared-prefix"},
+                 "summary": {"completed": 1, "output_throughput": 10.0}, "requests": []}
+                """);
+        List<ServingRun> runs = List.of(
+                ServingRunReader.read(RunFiles.closedLoop(dir, "random-c4", 4, 800, 1, 10)),
+                ServingRunReader.read(other));
+
+        assertThat(LoadCurve.of(runs, LoadCurve.Axis.CONCURRENCY)).isEmpty();
     }
 
     @Test

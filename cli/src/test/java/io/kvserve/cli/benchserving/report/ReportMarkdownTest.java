@@ -86,10 +86,10 @@ class ReportMarkdownTest {
     void of_runsWithTenants_addsAPerTenantTableInNameOrder() throws IOException {
         Path file = dir.resolve("tenants.json");
         Files.writeString(file, """
-                {"config": {"mode": "closed_loop", "concurrency": 2},
+                {"config": {"mode": "open_loop", "request_rate": "2.0", "arrival": "burst", "burst_size": 4},
                  "summary": {"completed": 3, "failed": 1, "prefix_cache_hit_rate": 0.4567,
                              "fluidity_index": {"mean": 0.9, "p50": 1.0, "p99": 0.5},
-                             "sender_lag": {"max_ms": 350.0, "fell_behind": true},
+                             "sender_lag": {"max_ms": 350.0, "planned_span_ms": 1000.0, "fell_behind": true},
                              "tenants": {"zeta": {"completed": 2, "failed": 0, "median_ttft_ms": 12.5, "p99_ttft_ms": 30.0,
                                                   "median_tpot_ms": 2.25, "prefix_cache_hit_rate": 0.75},
                                          "alpha": {"completed": 0, "failed": 1, "median_ttft_ms": 0.0, "p99_ttft_ms": 0.0,
@@ -104,8 +104,28 @@ class ReportMarkdownTest {
                 .contains("| prefix-cache hit rate | 45.7% |")
                 .contains("| fluidity index mean / p50 / p99 | 0.900 / 1.000 / 0.500 |")
                 .contains("| sender lag max (ms) | 350.0 ⚠ fell behind |")
-                .contains("⚠ `tenants`: the sender fell behind its arrival schedule (up to 350.0 ms late)")
+                .contains("⚠ `tenants`: the sender fell behind its arrival schedule (up to 350.0 ms late in a 1000.0 ms schedule)")
+                .contains("| offered load | 2 req/s in bursts of 4 |")
+                .contains("| arrival | open loop, burst |")
                 .contains("Made by `bin/kvserve bench-report tenants.json`");
+    }
+
+    @Test
+    void table_goodputWithoutSlo_saysNoneAndNaNFluidityIsOneDash() throws IOException {
+        Path file = dir.resolve("no-slo.json");
+        Files.writeString(file, """
+                {"config": {"mode": "closed_loop", "concurrency": 2},
+                 "summary": {"completed": 4, "goodput": {"slo_ttft_ms": null, "slo_tpot_ms": null, "requests_per_s": 2.0, "fraction": 1.0},
+                             "fluidity_index": {"mean": null, "p50": null, "p99": null},
+                             "sender_lag": {"max_ms": 0.0, "planned_span_ms": 0.0, "fell_behind": false}},
+                 "requests": []}
+                """);
+
+        String table = ReportMarkdown.table(List.of(ServingRunReader.read(file)));
+
+        assertThat(row(table, "goodput req/s (share)")).isEqualTo("| goodput req/s (share) | 2.00 (100.0%) |");
+        assertThat(row(table, "goodput SLO")).isEqualTo("| goodput SLO | none (every completed request) |");
+        assertThat(table).doesNotContain("fluidity").doesNotContain("sender lag");
     }
 
     @Test

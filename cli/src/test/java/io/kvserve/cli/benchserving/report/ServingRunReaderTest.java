@@ -21,7 +21,7 @@ class ServingRunReaderTest {
               "config": {"url": "http://localhost:8000/", "api": "chat", "model": "tiny", "mode": "open_loop",
                          "concurrency": 0, "request_rate": "12.5", "max_concurrency": 8, "num_requests": 3,
                          "duration_s": null, "num_warmup": 1, "workload": "shared-prefix", "input_len": 256, "output_len": 32,
-                         "seed": 7, "workload_params": {"tenants": 2, "prefix_len": 512, "nested": {"a": 1}},
+                         "seed": 7, "burst_size": 4, "workload_params": {"tenants": 2, "prefix_len": 512, "nested": {"a": 1}},
                          "arrival": "poisson"},
               "summary": {
                 "completed": 2, "failed": 1, "duration_s": 1.5, "total_input_tokens": 512, "total_output_tokens": 64,
@@ -42,7 +42,8 @@ class ServingRunReaderTest {
                                      "median_tpot_ms": 2.0, "prefix_cache_hit_rate": null},
                             "alpha": {"completed": 1, "failed": 0, "median_ttft_ms": 10.0, "p99_ttft_ms": 10.0,
                                       "median_tpot_ms": 2.0, "prefix_cache_hit_rate": 0.5}},
-                "sender_lag": {"max_ms": 3.5, "fell_behind": true}
+                "prefix_cache_hit_rate_source": "usage",
+                "sender_lag": {"max_ms": 3.5, "planned_span_ms": 240.0, "fell_behind": true}
               },
               "requests": [
                 {"index": 0, "warmup": true, "send_ms": 0.0, "ttft_ms": 30.0, "itl_ms": [2.0], "tpot_ms": 2.0, "e2e_ms": 90.0,
@@ -75,6 +76,7 @@ class ServingRunReaderTest {
         assertThat(c.workloadParams()).containsExactly(Map.entry("tenants", "2"), Map.entry("prefix_len", "512"),
                 Map.entry("nested", "{\"a\":1}"));
         assertThat(c.arrival()).contains("poisson");
+        assertThat(c.numBurstRequests()).isEqualTo(4);
         assertThat(c.inputLen()).isEqualTo(256);
         assertThat(c.outputLen()).isEqualTo(32);
         assertThat(c.numRequests()).isEqualTo(3);
@@ -96,7 +98,8 @@ class ServingRunReaderTest {
         assertThat(s.prefixCacheHitRate()).isEqualTo(0.25);
         assertThat(s.tenants().keySet()).containsExactly("alpha", "zeta");
         assertThat(s.tenants().get("zeta")).isEqualTo(new ServingRun.Tenant(1, 1, 20.0, 20.0, 2.0, Double.NaN));
-        assertThat(s.senderLag()).contains(new ServingRun.SenderLag(3.5, true));
+        assertThat(s.prefixCacheHitRateSource()).contains("usage");
+        assertThat(s.senderLag()).contains(new ServingRun.SenderLag(3.5, 240.0, true));
 
         assertThat(run.requests()).hasSize(3);
         assertThat(run.measured()).extracting(ServingRun.Request::index).containsExactly(1, 2);
@@ -126,6 +129,8 @@ class ServingRunReaderTest {
         assertThat(run.summary().prefixCacheHitRate()).isNaN();
         assertThat(run.summary().tenants()).isEmpty();
         assertThat(run.summary().senderLag()).isEmpty();
+        assertThat(run.summary().prefixCacheHitRateSource()).isEmpty();
+        assertThat(run.config().numBurstRequests()).isZero();
         assertThat(run.summary().ttftMs().p99()).isEqualTo(99.0);
         assertThat(run.requests()).allSatisfy(r -> {
             assertThat(r.tenant()).isEmpty();
