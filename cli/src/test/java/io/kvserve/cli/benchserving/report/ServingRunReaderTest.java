@@ -113,6 +113,33 @@ class ServingRunReaderTest {
         assertThat(failed.numCachedTokens()).isEqualTo(-1);
     }
 
+    /** A file bench-serving wrote (branch bench-gen, shared-prefix at 20 req/s on a tiny model), requests cut to two. */
+    @Test
+    void read_fileTheGeneratorWrote_givesItsFigures() throws Exception {
+        Path file = Path.of(getClass().getResource("shared-prefix-r20.json").toURI());
+
+        ServingRun run = ServingRunReader.read(file);
+
+        assertThat(run.label()).isEqualTo("shared-prefix-r20");
+        assertThat(run.config().mode()).isEqualTo(ServingRun.Mode.OPEN_LOOP);
+        assertThat(run.config().requestRate()).isEqualTo(20.0);
+        assertThat(run.config().arrival()).contains("poisson");
+        assertThat(run.config().workloadParams()).containsEntry("tenants", "[\"tenant-1\",\"tenant-2\",\"tenant-3\"]")
+                .containsEntry("shared_prefix_len", "64");
+        assertThat(run.summary().numCompleted()).isEqualTo(60);
+        assertThat(run.summary().ttftMs().p99()).isEqualTo(86.34314983999997);
+        assertThat(run.summary().goodput()).contains(new ServingRun.Goodput(50.0, 5.0, 17.938752488744036, 0.9333333333333333));
+        assertThat(run.summary().fluidityIndex()).contains(new ServingRun.Fluidity(0.975959595959596, 1.0, 0.6356060606060606));
+        assertThat(run.summary().prefixCacheHitRate()).isEqualTo(0.9873522703711383);
+        assertThat(run.summary().prefixCacheHitRateSource()).contains("prometheus");
+        assertThat(run.summary().senderLag()).contains(new ServingRun.SenderLag(36.256491, 3087.23494, false));
+        assertThat(run.summary().tenants()).containsOnlyKeys("tenant-1", "tenant-2", "tenant-3");
+        assertThat(run.summary().tenants().get("tenant-1"))
+                .isEqualTo(new ServingRun.Tenant(18, 0, 17.772213999999998, 90.06780505999998, 0.8890959666666667, 0.9895148391682957));
+        assertThat(run.requests().getFirst()).isEqualTo(new ServingRun.Request(0, false, 151.91541, 37.259766, 2.9168956666666666,
+                81.013201, 630, 16, java.util.Optional.empty(), java.util.Optional.of("tenant-1"), 624));
+    }
+
     @Test
     void read_fileWithoutOptionalFields_givesEmptyAndNaN() throws IOException {
         Path file = RunFiles.closedLoop(dir, "old", 4, 500.0, 99.0, 10.0, 20.0);
