@@ -74,8 +74,8 @@ final class ReportMarkdown {
         md.append(table(runs));
         for (ServingRun r : runs) {
             r.summary().senderLag().filter(ServingRun.SenderLag::fellBehind).ifPresent(l -> md.append(String.format(Locale.ROOT,
-                    "%n⚠ `%s`: the sender fell behind its arrival schedule (up to %.1f ms late%s), so the load it offered was "
-                            + "below the configured rate; the client, not the server, may be the limit.%n", r.label(), l.maxMs(),
+                    "\n⚠ `%s`: the sender fell behind its arrival schedule (up to %.1f ms late%s), so the load it offered was "
+                            + "below the configured rate; the client, not the server, may be the limit.\n", r.label(), l.maxMs(),
                     Double.isNaN(l.plannedSpanMs()) ? "" : String.format(Locale.ROOT, " in a %.1f ms schedule", l.plannedSpanMs()))));
         }
         String tenants = tenantTable(runs);
@@ -97,7 +97,7 @@ final class ReportMarkdown {
                 md.append(", --input-len ").append(c.inputLen()).append(" --output-len ").append(c.outputLen());
             }
             md.append(", ").append(arrival(r)).append(", ").append(OfferedLoad.of(r).describe());
-            md.append(String.format(Locale.ROOT, ", %.1f s", r.summary().durationSeconds()));
+            md.append(", ").append(fmt(s.durationSeconds(), 1)).append(" s");
             s.prefixCacheHitRateSource().ifPresent(source -> md.append(", hit rate from ").append(source.equals("prometheus")
                     ? "the instances' prefix-cache counters" : source.equals("usage") ? "the responses' cached_tokens" : source));
             if (!c.workloadParams().isEmpty()) {
