@@ -2,6 +2,7 @@ package io.kvserve.cli;
 
 import io.kvserve.cli.benchserving.BenchGatewayCommand;
 import io.kvserve.cli.benchserving.BenchServingCommand;
+import io.kvserve.cli.benchserving.report.BenchReportCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
         description = "kvserve: multi-tenant LLM serving with a shared, tenant-salted prefix cache.",
         subcommands = {ModelCommand.class, TokenizeCommand.class, GenerateCommand.class, BenchCommand.class,
                 ServeCommand.class, KvshareCommand.class, SchedulerCommand.class, GatewayCommand.class,
-                BenchServingCommand.class, BenchGatewayCommand.class, EmbeddedRedisCommand.class,
+                BenchServingCommand.class, BenchReportCommand.class, BenchGatewayCommand.class, EmbeddedRedisCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Also (in bin/kvserve): up, down, bench-tokenizer. See README.md."})
 public final class KvserveCli implements Runnable {
