@@ -86,12 +86,6 @@ public final class CudaBenchmark {
         return v;
     }
 
-    private CUdeviceptr upload(float[] values) {
-        CUdeviceptr ptr = memory.allocate((long) values.length * Float.BYTES);
-        device.upload(values, ptr);
-        return ptr;
-    }
-
     /** (a) the reference: device-to-device copy of 2 GiB, read + write bytes per second. */
     double copyBandwidth() {
         long bytes = 2L << 30;
@@ -113,7 +107,7 @@ public final class CudaBenchmark {
                 int cols = shape[1];
                 PackedMatrix packed = PackedMatrix.of(randomMatrix(type, rows, cols));
                 DeviceMatrix w = DeviceMatrix.upload(memory, packed);
-                CUdeviceptr x = upload(gaussian(cols));
+                CUdeviceptr x = memory.upload(gaussian(cols));
                 CUdeviceptr out = memory.allocate((long) rows * Float.BYTES);
                 CUdeviceptr xq = memory.allocate(cols);
                 CUdeviceptr xd = memory.allocate((long) cols / 32 * Float.BYTES);
@@ -156,7 +150,7 @@ public final class CudaBenchmark {
                     int rows = shape[0];
                     int cols = shape[1];
                     DeviceMatrix w = DeviceMatrix.upload(memory, PackedMatrix.of(randomMatrix(type, rows, cols)));
-                    CUdeviceptr x = upload(gaussian(tokens * cols));
+                    CUdeviceptr x = memory.upload(gaussian(tokens * cols));
                     CUdeviceptr out = memory.allocate((long) tokens * rows * Float.BYTES);
                     int repeats = 50;
                     float ms = device.time(repeats, () -> kernels.matmul(out, w, x, null, tokens, false, null, null));
@@ -183,7 +177,7 @@ public final class CudaBenchmark {
             CUdeviceptr k = memory.allocate(cacheBytes);
             CUdeviceptr v = memory.allocate(cacheBytes);
             int stride = (numHeads + 2 * numKvHeads) * headDim;
-            CUdeviceptr qkv = upload(gaussian(batch * stride));
+            CUdeviceptr qkv = memory.upload(gaussian(batch * stride));
             int[] tables = new int[batch * blocksPerSeq];
             for (int i = 0; i < tables.length; i++) {
                 tables[i] = i;
@@ -194,9 +188,9 @@ public final class CudaBenchmark {
                 seqs[s] = s;
                 positions[s] = context - 1;
             }
-            CUdeviceptr dTables = ints(tables);
-            CUdeviceptr dSeqs = ints(seqs);
-            CUdeviceptr dPositions = ints(positions);
+            CUdeviceptr dTables = memory.upload(tables);
+            CUdeviceptr dSeqs = memory.upload(seqs);
+            CUdeviceptr dPositions = memory.upload(positions);
             AttentionPlan plan = AttentionPlan.of(context, batch, numKvHeads, blockSize, AttentionPlan.targetBlocks(numSms));
             long partials = (long) batch * numHeads * plan.numSplits();
             CUdeviceptr acc = memory.allocate(partials * headDim * Float.BYTES);
@@ -209,12 +203,6 @@ public final class CudaBenchmark {
             System.out.printf(Locale.ROOT, "(c) decode attention batch %2d x %d tokens (%d splits of %d): %7.1f us, "
                     + "KV read at %.0f GB/s%n", batch, context, plan.numSplits(), plan.splitSize(), ms * 1e3 / repeats, bw / 1e9);
         }
-    }
-
-    private CUdeviceptr ints(int[] values) {
-        CUdeviceptr ptr = memory.allocate((long) values.length * Integer.BYTES);
-        jcuda.driver.JCudaDriver.cuMemcpyHtoD(ptr, jcuda.Pointer.to(values), (long) values.length * Integer.BYTES);
-        return ptr;
     }
 
     /** (d) decode tokens/s of a llama-3.2-1b-shaped BF16 model at batch 1 and 64, 512-token contexts. */

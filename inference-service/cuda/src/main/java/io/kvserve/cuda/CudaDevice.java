@@ -104,6 +104,12 @@ public final class CudaDevice implements AutoCloseable {
         }
     }
 
+    /** Copies {@code ints} to the start of {@code dst}, synchronously. */
+    public void upload(int[] ints, CUdeviceptr dst) {
+        makeCurrent();
+        JCudaDriver.cuMemcpyHtoD(dst, Pointer.to(ints), (long) ints.length * Integer.BYTES);
+    }
+
     /** Copies {@code floats} to the start of {@code dst}, synchronously. */
     public void upload(float[] floats, CUdeviceptr dst) {
         makeCurrent();

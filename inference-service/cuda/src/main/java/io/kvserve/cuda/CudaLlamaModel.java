@@ -176,23 +176,23 @@ public final class CudaLlamaModel implements ModelRunner {
                 System.arraycopy(weights.bq[l], 0, bias, 0, qDim);
                 System.arraycopy(weights.bk[l], 0, bias, qDim, kvDim);
                 System.arraycopy(weights.bv[l], 0, bias, qDim + kvDim, kvDim);
-                bqkv[l] = floats(bias);
+                bqkv[l] = memory.upload(bias);
             }
             wo[l] = DeviceMatrix.upload(memory, PackedMatrix.of(weights.wo[l]));
             w13[l] = DeviceMatrix.upload(memory, PackedMatrix.of(weights.w1[l]), PackedMatrix.of(weights.w3[l]));
             w2[l] = DeviceMatrix.upload(memory, PackedMatrix.of(weights.w2[l]));
-            attnNorm[l] = floats(weights.attnNorm[l]);
-            ffnNorm[l] = floats(weights.ffnNorm[l]);
+            attnNorm[l] = memory.upload(weights.attnNorm[l]);
+            ffnNorm[l] = memory.upload(weights.ffnNorm[l]);
             keyCache[l] = memory.allocate(cacheBytes);
             valueCache[l] = memory.allocate(cacheBytes);
         }
-        outputNorm = floats(weights.outputNorm);
+        outputNorm = memory.upload(weights.outputNorm);
         RopeFrequencies frequencies = RopeFrequencies.of(headDim, config.ropeTheta(), config.ropeFrequencyDivisors());
         float[] inv = new float[headDim / 2];
         for (int i = 0; i < inv.length; i++) {
             inv[i] = frequencies.inverseFrequency(i);
         }
-        invFreq = floats(inv);
+        invFreq = memory.upload(inv);
 
         int n = maxBatchTokens;
         int maxWidth = Math.max(Math.max(dim, qDim), hiddenDim);
@@ -224,12 +224,6 @@ public final class CudaLlamaModel implements ModelRunner {
         logitsIndices = meta.withByteOffset(4L * n * Integer.BYTES);
         blockTables = meta.withByteOffset(5L * n * Integer.BYTES);
         buckets = new GraphBuckets(Math.min(n, MAX_GRAPH_BATCH));
-    }
-
-    private CUdeviceptr floats(float[] values) {
-        CUdeviceptr ptr = memory.allocate((long) values.length * Float.BYTES);
-        device.upload(values, ptr);
-        return ptr;
     }
 
     @Override

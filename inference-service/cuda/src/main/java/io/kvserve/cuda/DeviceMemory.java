@@ -37,6 +37,20 @@ final class DeviceMemory implements AutoCloseable {
         return p;
     }
 
+    /** A new device array holding {@code values}. */
+    CUdeviceptr upload(float[] values) {
+        CUdeviceptr ptr = allocate((long) values.length * Float.BYTES);
+        device.upload(values, ptr);
+        return ptr;
+    }
+
+    /** A new device array holding {@code values}. */
+    CUdeviceptr upload(int[] values) {
+        CUdeviceptr ptr = allocate((long) values.length * Integer.BYTES);
+        device.upload(values, ptr);
+        return ptr;
+    }
+
     /** Device memory allocated here. */
     long numDeviceBytes() {
         return numDeviceBytes;

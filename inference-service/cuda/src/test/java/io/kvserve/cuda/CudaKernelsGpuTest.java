@@ -61,12 +61,6 @@ class CudaKernelsGpuTest {
         return v;
     }
 
-    static CUdeviceptr upload(float[] values) {
-        CUdeviceptr ptr = memory.allocate((long) values.length * Float.BYTES);
-        device.upload(values, ptr);
-        return ptr;
-    }
-
     static float[] download(CUdeviceptr ptr, int n) {
         float[] out = new float[n];
         device.download(ptr, out, n);
@@ -120,11 +114,11 @@ class CudaKernelsGpuTest {
             }
         }
         DeviceMatrix dw = DeviceMatrix.upload(memory, PackedMatrix.of(w));
-        CUdeviceptr out = upload(prior);
+        CUdeviceptr out = memory.upload(prior);
         CUdeviceptr xq = memory.allocate((long) numTokens * cols);
         CUdeviceptr xd = memory.allocate((long) numTokens * cols / 32 * Float.BYTES);
 
-        kernels.matmul(out, dw, upload(x), upload(bias), numTokens, true, xq, xd);
+        kernels.matmul(out, dw, memory.upload(x), memory.upload(bias), numTokens, true, xq, xd);
 
         KernelWeightType kt = KernelWeightType.of(type);
         // the GEMM rounds x to half (bf16 for bf16 weights: 8 bits of mantissa), the int8 paths quantize it
@@ -141,8 +135,8 @@ class CudaKernelsGpuTest {
         float[] weight = gaussian(dim);
         float[] expected = new float[x.length];
         reference.rmsNorm(expected, x, weight, numTokens, dim, 1e-5f);
-        CUdeviceptr dx = upload(x);
-        kernels.rmsNorm(dx, dx, upload(weight), numTokens, dim, 1e-5f);
+        CUdeviceptr dx = memory.upload(x);
+        kernels.rmsNorm(dx, dx, memory.upload(weight), numTokens, dim, 1e-5f);
         assertClose(download(dx, x.length), expected, 1e-5, "rms_norm in place");
     }
 
@@ -159,7 +153,7 @@ class CudaKernelsGpuTest {
         }
         reference.siluMul(gate, up, gate.length);
         CUdeviceptr out = memory.allocate((long) gate.length * Float.BYTES);
-        kernels.siluMul(out, upload(gateUp), hidden, numTokens);
+        kernels.siluMul(out, memory.upload(gateUp), hidden, numTokens);
         assertClose(download(out, gate.length), gate, 1e-5, "silu_mul");
     }
 
@@ -187,7 +181,7 @@ class CudaKernelsGpuTest {
         PagedKvCache cpuCache = new PagedKvCache(1, kvDim, numBlocks, blockSize, dtype);
         CUdeviceptr kCache = memory.allocate((long) numBlocks * blockSize * kvDim * dtype.numBytes());
         CUdeviceptr vCache = memory.allocate((long) numBlocks * blockSize * kvDim * dtype.numBytes());
-        CUdeviceptr invFreq = upload(freqs.inverseFrequencies());
+        CUdeviceptr invFreq = memory.upload(freqs.inverseFrequencies());
         boolean f16 = dtype == KvCacheDtype.F16;
         boolean neox = layout == RopeLayout.NEOX_HALVES;
 
@@ -203,7 +197,7 @@ class CudaKernelsGpuTest {
                 slots[p] = tables[seq][p / blockSize] * blockSize + p % blockSize;
             }
             writeCpu(cpuCache, qkvHost, n, positions, slots, numHeads, numKvHeads, headDim, freqs, layout);
-            kernels.ropeStoreKv(upload(qkvHost), stride, 0, qDim, qDim + kvDim, ints(positions), ints(slots), invFreq,
+            kernels.ropeStoreKv(memory.upload(qkvHost), stride, 0, qDim, qDim + kvDim, memory.upload(positions), memory.upload(slots), invFreq,
                     numHeads, numKvHeads, headDim, neox, f16, kCache, vCache, blockSize, n);
         }
 
@@ -236,15 +230,15 @@ class CudaKernelsGpuTest {
         for (int s = 0; s < 3; s++) {
             System.arraycopy(tables[s], 0, flat, s * tableStride, tables[s].length);
         }
-        CUdeviceptr qkv = upload(qkvHost);
-        CUdeviceptr dPositions = ints(positions);
-        kernels.ropeStoreKv(qkv, stride, 0, qDim, qDim + kvDim, dPositions, ints(slots), invFreq, numHeads, numKvHeads,
+        CUdeviceptr qkv = memory.upload(qkvHost);
+        CUdeviceptr dPositions = memory.upload(positions);
+        kernels.ropeStoreKv(qkv, stride, 0, qDim, qDim + kvDim, dPositions, memory.upload(slots), invFreq, numHeads, numKvHeads,
                 headDim, neox, f16, kCache, vCache, blockSize, n);
         AttentionPlan plan = new AttentionPlan(256, 3);
         CUdeviceptr partialAcc = memory.allocate((long) n * numHeads * plan.numSplits() * headDim * Float.BYTES);
         CUdeviceptr partialMaxSum = memory.allocate((long) n * numHeads * plan.numSplits() * 2 * Float.BYTES);
         CUdeviceptr out = memory.allocate((long) n * qDim * Float.BYTES);
-        kernels.attention(out, qkv, stride, 0, f16, kCache, vCache, ints(flat), tableStride, ints(tokenSeqs), dPositions,
+        kernels.attention(out, qkv, stride, 0, f16, kCache, vCache, memory.upload(flat), tableStride, memory.upload(tokenSeqs), dPositions,
                 numHeads, numKvHeads, headDim, blockSize, (float) (1 / Math.sqrt(headDim)), plan, partialAcc, partialMaxSum, n);
 
         float[] rotatedQ = new float[n * qDim];
@@ -284,12 +278,6 @@ class CudaKernelsGpuTest {
         return q;
     }
 
-    private static CUdeviceptr ints(int[] values) {
-        CUdeviceptr ptr = memory.allocate((long) values.length * Integer.BYTES);
-        jcuda.driver.JCudaDriver.cuMemcpyHtoD(ptr, jcuda.Pointer.to(values), (long) values.length * Integer.BYTES);
-        return ptr;
-    }
-
     @Test
     void argmaxRows_takesTheFirstOfTiedMaxima() {
         int vocab = 50_000;
@@ -299,7 +287,7 @@ class CudaKernelsGpuTest {
         logits[vocab + 49_999] = 12;         // row 1: the last index
         logits[2 * vocab] = 100;             // row 2: the first index
         CUdeviceptr out = memory.allocate(3 * Integer.BYTES);
-        kernels.argmaxRows(out, upload(logits), 3, vocab);
+        kernels.argmaxRows(out, memory.upload(logits), 3, vocab);
         int[] ids = new int[3];
         device.download(out, ids, 3);
         assertThat(ids).containsExactly(7, 49_999, 0);
@@ -313,7 +301,7 @@ class CudaKernelsGpuTest {
         // row 0 at T=1: p = 1/9, 3/9, 1/9, 4/9; cdf 0.111, 0.444, 0.556, 1 -> u = 0.5 picks 2
         // row 1 at T<=0: argmax (index 0)
         CUdeviceptr out = memory.allocate(2 * Integer.BYTES);
-        kernels.sampleRows(out, upload(logits), 2, vocab, upload(new float[] {1f, 0f}), upload(new float[] {0.5f, 0.99f}));
+        kernels.sampleRows(out, memory.upload(logits), 2, vocab, memory.upload(new float[] {1f, 0f}), memory.upload(new float[] {0.5f, 0.99f}));
         int[] ids = new int[2];
         device.download(out, ids, 2);
         assertThat(ids).containsExactly(2, 0);
