@@ -214,6 +214,7 @@ public final class CudaBenchmark {
     private CUdeviceptr ints(int[] values) {
         CUdeviceptr ptr = memory.allocate((long) values.length * Integer.BYTES);
         jcuda.driver.JCudaDriver.cuMemcpyHtoD(ptr, jcuda.Pointer.to(values), (long) values.length * Integer.BYTES);
+        CudaDevice.awaitLegacyStreamCopies();
         return ptr;
     }
 

@@ -312,6 +312,7 @@ class CudaKernelsGpuTest {
     private static CUdeviceptr ints(int[] values) {
         CUdeviceptr ptr = memory.allocate((long) values.length * Integer.BYTES);
         jcuda.driver.JCudaDriver.cuMemcpyHtoD(ptr, jcuda.Pointer.to(values), (long) values.length * Integer.BYTES);
+        CudaDevice.awaitLegacyStreamCopies();
         return ptr;
     }
 
