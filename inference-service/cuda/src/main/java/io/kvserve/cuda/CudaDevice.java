@@ -102,18 +102,32 @@ public final class CudaDevice implements AutoCloseable {
             }
             JCudaDriver.cuMemcpyHtoD(dst.withByteOffset(dstOffsetBytes + done), Pointer.to(chunk), n);
         }
+        awaitLegacyStreamCopies();
     }
 
     /** Copies {@code ints} to the start of {@code dst}, synchronously. */
     public void upload(int[] ints, CUdeviceptr dst) {
         makeCurrent();
         JCudaDriver.cuMemcpyHtoD(dst, Pointer.to(ints), (long) ints.length * Integer.BYTES);
+        awaitLegacyStreamCopies();
     }
 
     /** Copies {@code floats} to the start of {@code dst}, synchronously. */
     public void upload(float[] floats, CUdeviceptr dst) {
         makeCurrent();
         JCudaDriver.cuMemcpyHtoD(dst, Pointer.to(floats), (long) floats.length * Float.BYTES);
+        awaitLegacyStreamCopies();
+    }
+
+    /**
+     * Waits until the synchronous copies above have landed. cuMemcpyHtoD from pageable memory (a Java
+     * array, a heap or direct buffer) returns once the data is staged, "but the DMA to final destination
+     * may not have completed" (driver API, API synchronization behavior); it runs on the legacy stream,
+     * with which our non-blocking {@link #stream()} does not synchronize, so a kernel queued right after
+     * an upload could read the old bytes. Call it after any cuMemcpyHtoD (never inside a capture).
+     */
+    public static void awaitLegacyStreamCopies() {
+        JCudaDriver.cuCtxSynchronize();
     }
 
     /** Page-locked host memory of {@code bytes}, native byte order; see {@link DeviceMemory}. */

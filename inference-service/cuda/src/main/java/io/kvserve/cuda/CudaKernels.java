@@ -21,10 +21,37 @@ final class CudaKernels {
     CudaKernels(CudaDevice device) {
         this.device = device;
         this.module = device.loadModule(KernelImage.fatbin());
+        // Look every kernel up now, not at its first launch: the first decode step of a batch size is
+        // captured into a graph, and the matrix-vector kernels may first be launched there (after a
+        // prefill that ran the GEMMs). Under the driver's lazy module loading (the default since
+        // CUDA 12.2) a kernel is loaded on its first lookup or use, and older drivers do not load
+        // kernels inside a stream capture; looking them all up here keeps that work out of any
+        // capture. A name missing from the fatbin also fails here, at start-up.
+        AttentionPlan plan = new AttentionPlan(AttentionPlan.TILE, 1);
+        for (KernelWeightType type : KernelWeightType.values()) {
+            resolve(Launch.embed(type, 1));
+            resolve(Launch.matmul(type, 1, 1));
+            resolve(Launch.matmul(type, 1, Launch.GEMM_MIN_TOKENS));
+        }
+        for (boolean f16 : new boolean[] {true, false}) {
+            resolve(Launch.ropeStoreKv(f16, 1));
+            resolve(Launch.attention(f16, 1, 1, plan));
+        }
+        resolve(Launch.rmsNorm(1));
+        resolve(Launch.quantizeActivations(1, 32));
+        resolve(Launch.attentionReduce(1, 1, 32));
+        resolve(Launch.siluMul(1, 1));
+        resolve(Launch.gatherRows(1));
+        resolve(Launch.argmaxRows(1));
+        resolve(Launch.sampleRows(1));
+    }
+
+    private CUfunction resolve(Launch launch) {
+        return functions.computeIfAbsent(launch.kernel(), name -> CudaDevice.function(module, name));
     }
 
     private void launch(Launch launch, Object... args) {
-        CUfunction function = functions.computeIfAbsent(launch.kernel(), name -> CudaDevice.function(module, name));
+        CUfunction function = resolve(launch);
         device.launch(function, launch.gridX(), launch.gridY(), launch.gridZ(), launch.block(), KernelArgs.of(args));
     }
 

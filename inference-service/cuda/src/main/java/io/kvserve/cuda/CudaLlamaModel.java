@@ -281,6 +281,11 @@ public final class CudaLlamaModel implements ModelRunner {
     }
 
     private void copyMetadata(int numTokens) {
+        // metaHost is the source of the previous step's queued copy. A step with logits rows waited
+        // for the stream (copyLogits); one without (a step of only partial prefill chunks) returned
+        // right after queueing, and its copy can still wait behind earlier kernels: writing the
+        // buffer now would make that step run on this step's metadata (its KV never written).
+        device.synchronize();
         IntBuffer ints = metaHost.buffer().asIntBuffer();
         int n = maxBatchTokens;
         ints.put(0, layout.tokenIds, 0, numTokens);

@@ -26,9 +26,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The whole model on the GPU against the CPU engine (Vector API kernels, themselves tested against
  * the scalar reference) on the same generated files, through the same ForwardBatches: a chunked
  * prefill of two sequences, then decode steps of three (graph replays at padded sizes), then a
- * mixed step. Tolerance: every logit within 2% of the row's largest |logit| (5% for Q4_0, whose
- * int8 activations add error, and for BF16, whose GEMM rounds activations to bf16), and the same argmax wherever the CPU's top two differ by more than
- * that tolerance.
+ * mixed step. Tolerance: every logit within 2% of the row's largest |logit| (5% for Q8_0 and Q4_0,
+ * whose matrix-vector steps quantize the activations to int8, and for BF16, whose GEMM rounds them to
+ * bf16), and the same argmax wherever the CPU's top two differ by more than that tolerance. The CPU
+ * engine with the GPU's activation rounding emulated gives worst/max of 0.1% (F16), 2.7% (Q8_0 decode
+ * steps), 0.7% (BF16), 2.2% (Q4_0) on these models.
  */
 @EnabledIf("io.kvserve.cuda.Gpu#available")
 class CudaLlamaModelGpuTest {
@@ -51,7 +53,7 @@ class CudaLlamaModelGpuTest {
         new ModelGenerator(preset, 7).writeGguf(file, type);
         int blockSize = 16;
         int numBlocks = 64;
-        int maxTokens = 96;
+        int maxTokens = 128;                 // the prefill below is one step of 110 tokens
         try (ModelFile model = ModelFile.open(file);
              LlamaWeights weights = LlamaWeights.load(model);
              VectorTensorOps ops = new VectorTensorOps();
@@ -59,7 +61,7 @@ class CudaLlamaModelGpuTest {
             LlamaModel cpu = new LlamaModel(weights, ops, new PagedKvCache(weights.config(), numBlocks, blockSize, kvDtype),
                     maxTokens);
             try (CudaLlamaModel gpu = (CudaLlamaModel) backend.createRunner(weights, numBlocks, blockSize, kvDtype, maxTokens)) {
-                double tolerance = type == WeightType.Q4_0 || type == WeightType.BF16 ? 0.05 : 0.02;
+                double tolerance = type == WeightType.F16 ? 0.02 : 0.05;
                 Random random = new Random(1);
                 int vocab = weights.config().vocabSize();
                 int[][] tables = {{0, 1, 2, 3, 4, 5}, {10, 11, 12, 13, 14, 15}, {20, 21, 22}};
