@@ -219,7 +219,7 @@ public final class CudaBenchmark {
         try (ModelFile model = ModelFile.open(file); LlamaWeights weights = LlamaWeights.load(model)) {
             ModelConfig config = weights.config();
             for (int batch : new int[] {1, 64}) {
-                int blocksPerSeq = (context + 64) / blockSize + 1;
+                int blocksPerSeq = (context + 2 * 34) / blockSize + 1; // the prompt, then 2 x 34 decode steps
                 try (CudaLlamaModel gpu = new CudaLlamaModel(device, kernels, weights, batch * blocksPerSeq, blockSize,
                         KvCacheDtype.F16, Math.max(batch, 512), device.numSms())) {
                     int[][] tables = new int[batch][blocksPerSeq];
@@ -235,6 +235,7 @@ public final class CudaBenchmark {
                         gpu.forward(ForwardBatch.single(ids, 0, tables[s]), new float[config.vocabSize()]);
                     }
                     float[] logits = new float[batch * config.vocabSize()];
+                    int[] tokens = new int[batch];
                     int steps = 32;
                     int[] seqStarts = new int[batch + 1];
                     int[] rows = new int[batch];
@@ -242,30 +243,38 @@ public final class CudaBenchmark {
                         seqStarts[s + 1] = s + 1;
                         rows[s] = s;
                     }
-                    long start = 0;
-                    for (int step = -2; step < steps; step++) { // two warm-up steps capture the graph
-                        if (step == 0) {
-                            start = System.nanoTime();
+                    int position = context;
+                    for (boolean onDevice : new boolean[] {false, true}) {
+                        long start = 0;
+                        for (int step = -2; step < steps; step++) { // two warm-up steps (the first captures the graph)
+                            if (step == 0) {
+                                start = System.nanoTime();
+                            }
+                            int[] starts = new int[batch];
+                            java.util.Arrays.fill(starts, position++);
+                            int[] ids = new int[batch];
+                            for (int s = 0; s < batch; s++) {
+                                ids[s] = random.nextInt(config.vocabSize());
+                            }
+                            ForwardBatch decode = new ForwardBatch(ids, seqStarts, starts, tables, rows);
+                            if (onDevice) {
+                                gpu.forwardArgmax(decode, tokens);
+                            } else {
+                                gpu.forward(decode, logits);
+                            }
                         }
-                        int[] starts = new int[batch];
-                        java.util.Arrays.fill(starts, context + step + 2);
-                        int[] ids = new int[batch];
-                        for (int s = 0; s < batch; s++) {
-                            ids[s] = random.nextInt(config.vocabSize());
-                        }
-                        gpu.forward(new ForwardBatch(ids, seqStarts, starts, tables, rows), logits);
+                        double seconds = (System.nanoTime() - start) / 1e9;
+                        double tokensPerSecond = batch * steps / seconds;
+                        long weightBytes = weights.bytesReadPerToken();
+                        long kvBytes = (long) batch * position * config.numLayers() * 2L * config.kvDim() * 2;
+                        // the copy's read + write bytes per second is what HBM sustains; a decode step only reads
+                        double rooflineStepsPerSecond = copyBytesPerSecond / (weightBytes + kvBytes);
+                        System.out.printf(Locale.ROOT, "(d) decode llama-3.2-1b BF16 batch %2d, %s: %8.0f tok/s, %.2f ms/step;"
+                                        + " HBM roofline %8.0f tok/s (%.0f MB/step at %.0f GB/s) -> %.1f%% of roofline%n",
+                                batch, onDevice ? "argmax on the device" : "logits to the host", tokensPerSecond,
+                                seconds * 1e3 / steps, rooflineStepsPerSecond * batch, (weightBytes + kvBytes) / 1e6,
+                                copyBytesPerSecond / 1e9, 100 * tokensPerSecond / (rooflineStepsPerSecond * batch));
                     }
-                    double seconds = (System.nanoTime() - start) / 1e9;
-                    double tokensPerSecond = batch * steps / seconds;
-                    long weightBytes = weights.bytesReadPerToken();
-                    long kvBytes = (long) batch * (context + steps) * config.numLayers() * 2L * config.kvDim() * 2;
-                    // the copy's read + write bytes per second is what HBM sustains; a decode step only reads
-                    double rooflineStepsPerSecond = copyBytesPerSecond / (weightBytes + kvBytes);
-                    System.out.printf(Locale.ROOT, "(d) decode llama-3.2-1b BF16 batch %2d: %8.0f tok/s, %.2f ms/step; "
-                                    + "HBM roofline %8.0f tok/s (%.0f MB/step at %.0f GB/s) -> %.1f%% of roofline%n",
-                            batch, tokensPerSecond, seconds * 1e3 / steps, rooflineStepsPerSecond * batch,
-                            (weightBytes + kvBytes) / 1e6, copyBytesPerSecond / 1e9,
-                            100 * tokensPerSecond / (rooflineStepsPerSecond * batch));
                 }
             }
         }

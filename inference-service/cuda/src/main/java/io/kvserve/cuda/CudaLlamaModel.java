@@ -102,6 +102,7 @@ public final class CudaLlamaModel implements ModelRunner {
     private final CUdeviceptr partialAcc;    // (partials, headDim)
     private final CUdeviceptr partialMaxSum; // (partials, 2)
     private final CUdeviceptr logits;        // (MAX_LOGITS_ROWS, vocabSize)
+    private final CUdeviceptr argmax;        // (MAX_LOGITS_ROWS) int: each row's argmax, for forwardArgmax
 
     // batch metadata: one int region on the device and its pinned host twin, copied in one go
     private final BatchLayout layout;
@@ -115,6 +116,7 @@ public final class CudaLlamaModel implements ModelRunner {
     private final CUdeviceptr logitsIndices;
     private final CUdeviceptr blockTables;
     private final CudaDevice.Pinned logitsHost; // (MAX_LOGITS_ROWS, vocabSize)
+    private final CudaDevice.Pinned argmaxHost; // (MAX_LOGITS_ROWS) int
 
     private final GraphBuckets buckets;
     private final Map<Integer, CUgraphExec> graphs = new HashMap<>();
@@ -211,6 +213,8 @@ public final class CudaLlamaModel implements ModelRunner {
         partialMaxSum = memory.allocate(partials * 2 * Float.BYTES);
         logits = memory.allocate((long) MAX_LOGITS_ROWS * vocabSize * Float.BYTES);
         logitsHost = memory.allocatePinned((long) MAX_LOGITS_ROWS * vocabSize * Float.BYTES);
+        argmax = memory.allocate((long) MAX_LOGITS_ROWS * Integer.BYTES);
+        argmaxHost = memory.allocatePinned((long) MAX_LOGITS_ROWS * Integer.BYTES);
 
         int stride = Math.min(numKvBlocks, (config.contextLength() + blockSize - 1) / blockSize);
         layout = new BatchLayout(n, n, blockSize, stride, numKvBlocks);
@@ -238,7 +242,34 @@ public final class CudaLlamaModel implements ModelRunner {
 
     @Override
     public void forward(ForwardBatch batch, float[] logitsOut) {
-        check(batch, logitsOut);
+        check(batch);
+        long needed = (long) batch.numLogitsRows() * vocabSize;
+        if (logitsOut.length < needed) {
+            throw new IllegalArgumentException("logitsOut has " + logitsOut.length + " floats, " + batch.numLogitsRows()
+                    + " rows of vocabSize " + vocabSize + " need " + needed);
+        }
+        run(batch, (firstRow, numRows) -> copyLogits(firstRow, numRows, logitsOut));
+    }
+
+    /**
+     * As {@link #forward}, but the logits stay on the device: {@code tokensOut[i]} is the argmax of
+     * logits row i (the first index on ties, as the CPU's sampler), for greedy decoding without
+     * copying (rows, vocabSize) floats to the host (at batch 64 and a 128k vocabulary, 32 MB a step).
+     */
+    public void forwardArgmax(ForwardBatch batch, int[] tokensOut) {
+        check(batch);
+        if (tokensOut.length < batch.numLogitsRows()) {
+            throw new IllegalArgumentException("tokensOut has " + tokensOut.length + " ints for " + batch.numLogitsRows() + " rows");
+        }
+        run(batch, (firstRow, numRows) -> copyArgmax(firstRow, numRows, tokensOut));
+    }
+
+    /** What a step does with each chunk of its logits rows once the LM head has queued them. */
+    private interface RowsOut {
+        void take(int firstRow, int numRows);
+    }
+
+    private void run(ForwardBatch batch, RowsOut rowsOut) {
         device.makeCurrent();
         int n = batch.numTokens();
         int bucket = isDecode(batch) ? buckets.bucketFor(n) : -1;
@@ -256,14 +287,14 @@ public final class CudaLlamaModel implements ModelRunner {
                 graphs.put(bucket, graph);
             }
             device.launch(graph);
-            copyLogits(0, n, logitsOut);
+            rowsOut.take(0, n);
             return;
         }
         layers(n, AttentionPlan.of(layout.maxContextLen(), n, numKvHeads, blockSize, targetAttentionBlocks));
         for (int row = 0; row < layout.numLogitsRows(); row += MAX_LOGITS_ROWS) {
             int rows = Math.min(MAX_LOGITS_ROWS, layout.numLogitsRows() - row);
             lmHead(row, rows);
-            copyLogits(row, rows, logitsOut);
+            rowsOut.take(row, rows);
         }
     }
 
@@ -333,7 +364,14 @@ public final class CudaLlamaModel implements ModelRunner {
         host.get(0, logitsOut, firstRow * vocabSize, Math.toIntExact(floats));
     }
 
-    private void check(ForwardBatch batch, float[] logitsOut) {
+    private void copyArgmax(int firstRow, int numRows, int[] tokensOut) {
+        kernels.argmaxRows(argmax, logits, numRows, vocabSize);
+        device.copyAsync(argmax, argmaxHost, (long) numRows * Integer.BYTES);
+        device.synchronize();
+        argmaxHost.buffer().asIntBuffer().get(0, tokensOut, firstRow, numRows);
+    }
+
+    private void check(ForwardBatch batch) {
         if (batch.numTokens() > maxBatchTokens) {
             throw new IllegalArgumentException(batch.numTokens() + " tokens in one call, the buffers hold " + maxBatchTokens
                     + "; feed them in chunks of at most " + maxBatchTokens);
@@ -343,11 +381,6 @@ public final class CudaLlamaModel implements ModelRunner {
             if (id < 0 || id >= vocabSize) {
                 throw new IllegalArgumentException("token id " + id + " at index " + t + " is out of range 0.." + (vocabSize - 1));
             }
-        }
-        long needed = (long) batch.numLogitsRows() * vocabSize;
-        if (logitsOut.length < needed) {
-            throw new IllegalArgumentException("logitsOut has " + logitsOut.length + " floats, " + batch.numLogitsRows()
-                    + " rows of vocabSize " + vocabSize + " need " + needed);
         }
     }
 

@@ -111,6 +111,10 @@ class CudaLlamaModelGpuTest {
         float[] actual = new float[batch.numLogitsRows() * vocab];
         cpu.forward(batch, expected);
         gpu.forward(batch, actual);
+        // the same step again with the argmax taken on the device: rewrites the same K/V, and must
+        // pick each row's largest of the logits just copied (the kernels are deterministic)
+        int[] deviceArgmax = new int[batch.numLogitsRows()];
+        gpu.forwardArgmax(batch, deviceArgmax);
         for (int r = 0; r < batch.numLogitsRows(); r++) {
             int base = r * vocab;
             float scale = 0;
@@ -133,6 +137,7 @@ class CudaLlamaModelGpuTest {
                     gpuBest = i;
                 }
             }
+            assertThat(deviceArgmax[r]).as("%s row %d: forwardArgmax", step, r).isEqualTo(gpuBest);
             assertThat(worst).as("%s row %d: worst |diff| vs max |logit| %s", step, r, scale)
                     .isLessThanOrEqualTo((float) (tolerance * scale));
             if (expected[base + best] - expected[base + second] > tolerance * scale) {
