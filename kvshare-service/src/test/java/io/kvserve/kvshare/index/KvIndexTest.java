@@ -103,6 +103,25 @@ class KvIndexTest {
     }
 
     @Test
+    void query_longChain_countIsExactAtEveryRunBoundary() {
+        // the walk asks runs of 16, 32, 64, ... up to 1024 blocks: runs 1-7 end after blocks 16, 48,
+        // 112, 240, 496, 1008, 2032; later runs are 1024 blocks each
+        List<BlockHash> chain = chain(3000);
+        index.apply(entry("all", EPOCH_1, 1, stored(chain)));
+        index.apply(entry("run1", EPOCH_1, 1, stored(chain.subList(0, 16))));
+        index.apply(entry("run1+1", EPOCH_1, 1, stored(chain.subList(0, 17))));
+        index.apply(entry("hole48", EPOCH_1, 1, stored(without(chain, 48))));
+        index.apply(entry("hole2500", EPOCH_1, 1, stored(without(chain, 2500))));
+        index.apply(entry("noBlock0", EPOCH_1, 1, stored(chain.subList(1, 3000))));
+
+        assertThat(index.longestPrefixes(chain, List.of("all", "run1", "run1+1", "hole48", "hole2500", "noBlock0")))
+                .containsExactly(Map.entry("all", 3000), Map.entry("run1", 16), Map.entry("run1+1", 17),
+                        Map.entry("hole48", 48), Map.entry("hole2500", 2500), Map.entry("noBlock0", 0));
+        assertThat(index.longestPrefixes(chain.subList(0, 2032), List.of("all", "hole48", "hole2500")))
+                .containsExactly(Map.entry("all", 2032), Map.entry("hole48", 48), Map.entry("hole2500", 2032));
+    }
+
+    @Test
     void longestPrefixesBatch_sameAnswersAsOneByOne() {
         List<BlockHash> chain = chain(10);
         index.apply(entry("a", EPOCH_1, 1, stored(chain)));
@@ -515,4 +534,11 @@ class KvIndexTest {
     private static String string(byte[] b) {
         return new String(b, StandardCharsets.UTF_8);
     }
+
+    private static List<BlockHash> without(List<BlockHash> chain, int index) {
+        List<BlockHash> rest = new ArrayList<>(chain);
+        rest.remove(index);
+        return rest;
+    }
+
 }
