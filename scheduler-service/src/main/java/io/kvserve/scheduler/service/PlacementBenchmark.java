@@ -32,7 +32,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * Placement latency end to end through the service ({@code bin/kvserve bench-placement}): kvshare and
  * the scheduler run in this JVM on the given Redis; 16 instances are registered and half of them
  * announce the blocks of a 4k-token tenant prompt; then {@code POST /v1/place} is timed for that
- * prompt (parse, tokenize 4k tokens, kvshare hashes and queries 256 blocks over 16 instances, score).
+ * prompt (parse, tokenize 4k tokens, hash 256 blocks, kvshare queries them over 16 instances, score).
  *
  * <pre>bin/kvserve bench-placement [--redis-url redis://127.0.0.1:6379] [--instances 16] [--tokens 4096] [--requests 2000]</pre>
  */
@@ -140,7 +140,7 @@ public final class PlacementBenchmark {
                 var query = kvshare.getBean(io.micrometer.core.instrument.MeterRegistry.class)
                         .find("kvshare_query_latency").timer();
                 System.out.printf("inside the services (mean): scheduler parse..answer %.2f ms, of which kvshare's "
-                        + "hash + index query %.2f ms%n",
+                        + "hit query %.2f ms%n",
                         placement.mean(java.util.concurrent.TimeUnit.MILLISECONDS),
                         query.mean(java.util.concurrent.TimeUnit.MILLISECONDS));
             } finally {
