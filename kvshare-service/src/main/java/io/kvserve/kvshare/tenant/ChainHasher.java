@@ -37,9 +37,19 @@ public final class ChainHasher {
      */
     public HashedPrompt hash(String model, String tenantId, int[] promptTokenIds) {
         Objects.requireNonNull(promptTokenIds, "promptTokenIds");
-        byte[] salt = salts.saltOf(tenantId);
+        return hashWithSalt(model, salts.saltOf(tenantId), promptTokenIds);
+    }
+
+    /**
+     * The chain of {@code promptTokenIds} on {@code model} under a tenant salt the caller already
+     * holds (the scheduler, which also hands the salt to the instance): the same published-prefix
+     * match and namespaces as {@link #hash}, which is this with the tenant's salt.
+     */
+    public HashedPrompt hashWithSalt(String model, byte[] tenantSalt, int[] promptTokenIds) {
+        Objects.requireNonNull(tenantSalt, "tenantSalt");
+        Objects.requireNonNull(promptTokenIds, "promptTokenIds");
         int numPublishedBlocks = publishedPrefixes.numPublishedBlocks(model, promptTokenIds);
-        List<BlockHash> chain = hasher.hashChain(salt, promptTokenIds, promptTokenIds.length, numPublishedBlocks);
+        List<BlockHash> chain = hasher.hashChain(tenantSalt, promptTokenIds, promptTokenIds.length, numPublishedBlocks);
         return new HashedPrompt(chain, numPublishedBlocks, promptTokenIds.length);
     }
 

@@ -6,7 +6,8 @@ import java.util.Objects;
  * The Redis key names of kvshare's tenants, published prefixes and statistics, all under one prefix
  * ({@value #DEFAULT_PREFIX} unless a deployment or a test chooses another). The layout is specified
  * in {@code docs/redis-schema.md}, section "kvshare's tenants and published prefixes"; the scheduler
- * reads {@link #tenant(String)} with the same names, so change both or neither.
+ * reads {@link #tenant(String)} and {@link #published(String)} with the same names (it hashes prompts
+ * with {@link ChainHasher} too), so change both or neither.
  */
 public final class TenantKeys {
 

@@ -156,10 +156,12 @@ public final class TenantSalts {
         return Optional.of(salt.clone());
     }
 
-    /** Whether the tenant has a salt. */
+    /**
+     * Whether the tenant has a salt. Cached like the salt itself (a hit query with a caller's chain
+     * asks this every time; the salt is read, not just tested, so that the next call finds it cached).
+     */
     public boolean exists(String tenantId) {
-        TenantIds.requireValid(tenantId);
-        return cached(tenantId) != null || redis.hexists(keys.tenant(tenantId), "salt");
+        return existingSalt(tenantId).isPresent();
     }
 
     /** Every tenant id that has a salt, sorted. */

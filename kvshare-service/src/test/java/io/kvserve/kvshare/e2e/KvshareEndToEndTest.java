@@ -8,6 +8,9 @@ import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.inference.InferenceServerApplication;
 import io.kvserve.inference.platform.InstanceRegistrar;
 import io.kvserve.kvshare.KvshareApplication;
+import io.kvserve.kvshare.tenant.ChainHasher;
+import io.kvserve.kvshare.tenant.HashedPrompt;
+import io.kvserve.kvshare.tenant.PublishedPrefixes;
 import io.kvserve.kvshare.tenant.TenantSalts;
 import io.kvserve.testsupport.redis.RealRedis;
 import io.kvserve.testsupport.redis.RedisEndpoint;
@@ -125,8 +128,26 @@ class KvshareEndToEndTest {
         return answer.get("results").get(0);
     }
 
+    /** The blocks the instance holds of {@code ids}, asked as the scheduler asks: a chain it hashed itself. */
+    private int cachedBlocksByHashes(String tenant, int[] ids) {
+        HashedPrompt hashed;
+        try (var client = io.lettuce.core.RedisClient.create(redisUrl); var connection = client.connect()) {
+            hashed = new ChainHasher(new TenantSalts(connection, prefix), new PublishedPrefixes(connection, prefix))
+                    .hash("tiny", tenant, ids);
+        }
+        String body = "{\"model\":\"tiny\",\"tenant\":\"" + tenant + "\",\"queries\":[{\"block_hashes\":["
+                + hashed.chain().stream().map(h -> "\"" + h.toHex() + "\"").collect(java.util.stream.Collectors.joining(","))
+                + "]}]}";
+        JsonNode answer = OpenAiJson.MAPPER.readTree(post(kvshareUrl + "/v1/hits", body, null));
+        assertThat(answer.get("status").asString()).as(answer.toString()).isEqualTo("ok");
+        return numCachedBlocks(answer.get("results").get(0));
+    }
+
     private int cachedBlocks(String tenant, int[] ids) {
-        JsonNode result = hits(tenant, ids);
+        return numCachedBlocks(hits(tenant, ids));
+    }
+
+    private int numCachedBlocks(JsonNode result) {
         for (JsonNode instance : result.get("instances")) {
             if (instance.get("instance_id").asString().equals(instanceId)) {
                 return instance.get("num_cached_blocks").asInt();
@@ -155,6 +176,12 @@ class KvshareEndToEndTest {
 
         assertThat(cachedBlocks("globex", globexPrompt)).as("globex hits the published blocks only").isEqualTo(2);
         assertThat(cachedBlocks("globex", acmePrompt)).as("acme's private tail stays private").isEqualTo(2);
+        // the scheduler's form: the chain hashed by the caller with ChainHasher, sent as block_hashes
+        assertThat(cachedBlocksByHashes("acme", acmePrompt)).isEqualTo(4);
+        assertThat(cachedBlocksByHashes("acme", ids)).isEqualTo(5);
+        assertThat(cachedBlocksByHashes("globex", globexPrompt)).as("published blocks only").isEqualTo(2);
+        assertThat(cachedBlocksByHashes("globex", acmePrompt)).as("acme's private tail stays private").isEqualTo(2);
+        assertThat(cachedBlocksByHashes("globex", ids)).as("same tokens, other tenant").isZero();
 
         // kvshare restarts: the index lives in Redis, nothing is lost (the instance is not called again:
         // closing a context disposes Reactor Netty's global loops, which the instance's server shares here)

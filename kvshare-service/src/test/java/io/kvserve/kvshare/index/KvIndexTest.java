@@ -103,6 +103,70 @@ class KvIndexTest {
     }
 
     @Test
+    void query_longChain_countIsExactAtEveryPhaseAndRunBoundary() {
+        // 9 candidates hold block 0 (more than MAX_RUN_WALKERS = 8), so all advance together (phase 1)
+        // until 5 of them stop at block 16 and 4 are left; each of those is then walked alone from
+        // block 17 by runs of 16, 32, 64, ... (at most 1024) blocks: [17, 32], [33, 96], [97, 224], ...,
+        // [993, 2016], [2017, 2999]
+        assertThat(KvIndex.MAX_RUN_WALKERS).isEqualTo(8);
+        List<BlockHash> chain = chain(3000);
+        index.apply(entry("all", EPOCH_1, 1, stored(chain)));
+        index.apply(entry("run1", EPOCH_1, 1, stored(chain.subList(0, 16))));
+        for (String id : List.of("f1", "f2", "f3", "f4")) {
+            index.apply(entry(id, EPOCH_1, 1, stored(chain.subList(0, 16))));
+        }
+        index.apply(entry("run1+1", EPOCH_1, 1, stored(chain.subList(0, 17))));
+        index.apply(entry("hole33", EPOCH_1, 1, stored(without(chain, 33))));
+        index.apply(entry("hole2500", EPOCH_1, 1, stored(without(chain, 2500))));
+        index.apply(entry("noBlock0", EPOCH_1, 1, stored(chain.subList(1, 3000))));
+
+        assertThat(index.longestPrefixes(chain, List.of("all", "run1", "run1+1", "hole33", "hole2500", "noBlock0",
+                "f1", "f2", "f3", "f4")))
+                .containsExactly(Map.entry("all", 3000), Map.entry("run1", 16), Map.entry("run1+1", 17),
+                        Map.entry("hole33", 33), Map.entry("hole2500", 2500), Map.entry("noBlock0", 0),
+                        Map.entry("f1", 16), Map.entry("f2", 16), Map.entry("f3", 16), Map.entry("f4", 16));
+    }
+
+    @Test
+    void query_fewCandidates_walkedAloneFromBlockZero_exactAtRunBoundaries() {
+        // at most MAX_RUN_WALKERS candidates: runs from block 0, [0, 15], [16, 47], [48, 111], [112, 239], ...
+        List<BlockHash> chain = chain(300);
+        index.apply(entry("all", EPOCH_1, 1, stored(chain)));
+        index.apply(entry("hole15", EPOCH_1, 1, stored(without(chain, 15))));
+        index.apply(entry("hole16", EPOCH_1, 1, stored(without(chain, 16))));
+        index.apply(entry("hole48", EPOCH_1, 1, stored(without(chain, 48))));
+
+        assertThat(index.longestPrefixes(chain, List.of("all", "hole15", "hole16", "hole48")))
+                .containsExactly(Map.entry("all", 300), Map.entry("hole15", 15), Map.entry("hole16", 16),
+                        Map.entry("hole48", 48));
+        assertThat(index.longestPrefixes(chain.subList(0, 16), List.of("all", "hole16")))
+                .containsExactly(Map.entry("all", 16), Map.entry("hole16", 16));
+    }
+
+    @Test
+    void undrainedDrop_manyCandidates_lockstepPhaseAsksTheDroppedInstancesOwnSet() {
+        // 10 candidates: the walk is in lockstep (phase 1) until "j" stops at block 3 and 8 are left
+        List<BlockHash> chain = chain(40);
+        List<String> ids = List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j");
+        for (String id : ids.subList(0, 9)) {
+            index.apply(entry(id, EPOCH_1, 1, stored(chain)));
+        }
+        index.apply(entry("j", EPOCH_1, 1, stored(chain.subList(0, 3))));
+        // "a" dropped everything (the drain did not run yet), then stored the first 2 blocks again
+        RedisCommands<byte[], byte[]> redis = connection.sync();
+        byte[] dropKey = bytes(prefix + "drop:crashed");
+        redis.rename(bytes(prefix + "inst:a:blocks"), dropKey);
+        redis.sadd(bytes(prefix + "inst:a:drops"), dropKey);
+        redis.hset(bytes(prefix + "drops"), dropKey, bytes("a"));
+        redis.sadd(bytes(prefix + "inst:a:blocks"), chain.get(0).toBytes(), chain.get(1).toBytes());
+
+        assertThat(index.longestPrefixes(chain, ids)).containsExactly(Map.entry("a", 2), Map.entry("b", 40),
+                Map.entry("c", 40), Map.entry("d", 40), Map.entry("e", 40), Map.entry("f", 40), Map.entry("g", 40),
+                Map.entry("h", 40), Map.entry("i", 40), Map.entry("j", 3));
+        index.drainPendingDrops();
+    }
+
+    @Test
     void longestPrefixesBatch_sameAnswersAsOneByOne() {
         List<BlockHash> chain = chain(10);
         index.apply(entry("a", EPOCH_1, 1, stored(chain)));
@@ -515,4 +579,11 @@ class KvIndexTest {
     private static String string(byte[] b) {
         return new String(b, StandardCharsets.UTF_8);
     }
+
+    private static List<BlockHash> without(List<BlockHash> chain, int index) {
+        List<BlockHash> rest = new ArrayList<>(chain);
+        rest.remove(index);
+        return rest;
+    }
+
 }

@@ -109,6 +109,21 @@ class ChainHasherTest {
     }
 
     @Test
+    void hashWithSalt_tenantsOwnSalt_sameAsHash_publishedBlocksIncluded() {
+        prefixes.publish(MODEL, "system-v1", tokens(1000, 40)); // 2 full blocks
+        int[] published = concat(tokens(1000, 40), tokens(5, 60));
+        int[] plain = tokens(7, 50);
+
+        byte[] acmeSalt = salts.saltOf("acme");
+
+        assertThat(hasher.hashWithSalt(MODEL, acmeSalt, published)).isEqualTo(hasher.hash(MODEL, "acme", published));
+        assertThat(hasher.hashWithSalt(MODEL, acmeSalt, published).numPublishedBlocks()).isEqualTo(2);
+        assertThat(hasher.hashWithSalt(MODEL, acmeSalt, plain)).isEqualTo(hasher.hash(MODEL, "acme", plain));
+        assertThat(hasher.hashWithSalt(MODEL, salts.saltOf("globex"), plain).chain())
+                .as("another salt, another chain").doesNotContainAnyElementsOf(hasher.hash(MODEL, "acme", plain).chain());
+    }
+
+    @Test
     void hash_oneTokenDifferentInsideThePublishedPrefix_fullyTenantSalted() {
         int[] system = tokens(1000, 40);
         prefixes.publish(MODEL, "system-v1", system);

@@ -101,6 +101,20 @@ class TenantSaltsTest {
     }
 
     @Test
+    void exists_onAnotherReplica_answeredFromItsCacheAfterTheFirstCall() {
+        salts.saltOf("acme");
+        TenantSalts replica = new TenantSalts(redis.newConnection(), redis.prefix);
+        assertThat(replica.exists("acme")).isTrue();
+
+        // removed behind the replica's back: within its cache TTL (10 s) it still answers from memory,
+        // as a hit query with a caller's chain asks this on every call
+        redis.connection.sync().del(redis.prefix + "tenant:acme");
+
+        assertThat(replica.exists("acme")).isTrue();
+        assertThat(new TenantSalts(redis.newConnection(), redis.prefix).exists("acme")).isFalse();
+    }
+
+    @Test
     void existingSalt_unknownTenant_isEmptyAndCreatesNothing() {
         assertThat(salts.existingSalt("nobody")).isEmpty();
         assertThat(salts.exists("nobody")).isFalse();

@@ -32,7 +32,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * Placement latency end to end through the service ({@code bin/kvserve bench-placement}): kvshare and
  * the scheduler run in this JVM on the given Redis; 16 instances are registered and half of them
  * announce the blocks of a 4k-token tenant prompt; then {@code POST /v1/place} is timed for that
- * prompt (parse, tokenize 4k tokens, kvshare hashes and queries 256 blocks over 16 instances, score).
+ * prompt (parse, tokenize 4k tokens, hash 256 blocks, kvshare queries them over 16 instances, score).
  *
  * <pre>bin/kvserve bench-placement [--redis-url redis://127.0.0.1:6379] [--instances 16] [--tokens 4096] [--requests 2000]</pre>
  */
@@ -117,6 +117,10 @@ public final class PlacementBenchmark {
                 for (int i = 0; i < 200; i++) { // warm-up, and wait for kvshare to index the blocks
                     first = http.send(request, HttpResponse.BodyHandlers.ofString()).body();
                 }
+                var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                        .getOperatingSystemMXBean();
+                long cpuNanos0 = os.getProcessCpuTime();
+                long[] gc0 = gcCountAndMillis();
                 long[] micros = new long[numRequests];
                 for (int i = 0; i < numRequests; i++) {
                     long t0 = System.nanoTime();
@@ -126,6 +130,8 @@ public final class PlacementBenchmark {
                         throw new IllegalStateException("placement failed: " + response.body());
                     }
                 }
+                long cpuNanos = os.getProcessCpuTime() - cpuNanos0;
+                long[] gc1 = gcCountAndMillis();
                 Arrays.sort(micros);
                 System.out.printf("bench-placement: %d-token prompt (%d blocks), %d instances, %d placements, policy combined%n",
                         promptIds.length, chain.size(), numInstances, numRequests);
@@ -134,13 +140,15 @@ public final class PlacementBenchmark {
                 System.out.printf("latency (HTTP round trip, one client): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                         micros[numRequests / 2] / 1000.0, micros[numRequests * 9 / 10] / 1000.0,
                         micros[numRequests * 99 / 100] / 1000.0, micros[numRequests - 1] / 1000.0);
+                System.out.printf("this JVM (client, scheduler, kvshare): %.2f ms of CPU per placement; %d GC pauses, "
+                        + "%d ms in all%n", cpuNanos / 1e6 / numRequests, gc1[0] - gc0[0], gc1[1] - gc0[1]);
                 // where the time goes: the services' own timers (means over warm-up and measured calls)
                 var placement = scheduler.getBean(io.micrometer.core.instrument.MeterRegistry.class)
                         .find("kvserve_scheduler_placement_latency").timer();
                 var query = kvshare.getBean(io.micrometer.core.instrument.MeterRegistry.class)
                         .find("kvshare_query_latency").timer();
                 System.out.printf("inside the services (mean): scheduler parse..answer %.2f ms, of which kvshare's "
-                        + "hash + index query %.2f ms%n",
+                        + "hit query %.2f ms%n",
                         placement.mean(java.util.concurrent.TimeUnit.MILLISECONDS),
                         query.mean(java.util.concurrent.TimeUnit.MILLISECONDS));
             } finally {
@@ -159,5 +167,16 @@ public final class PlacementBenchmark {
             }
         }
         System.exit(0);
+    }
+
+    /** Collections and milliseconds spent in them so far, over all collectors. */
+    private static long[] gcCountAndMillis() {
+        long count = 0;
+        long millis = 0;
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, gc.getCollectionCount());
+            millis += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[] {count, millis};
     }
 }

@@ -7,6 +7,8 @@ import io.kvserve.common.openai.OpenAiException;
 import io.kvserve.common.openai.OpenAiRequests;
 import io.kvserve.common.openai.PlaceRequest;
 import io.kvserve.common.openai.PromptIds;
+import io.kvserve.kvshare.tenant.ChainHasher;
+import io.kvserve.kvshare.tenant.HashedPrompt;
 import io.kvserve.kvshare.tenant.TenantSalts;
 import io.kvserve.scheduler.policy.AdmissionQueue;
 import io.kvserve.scheduler.policy.ClusterSnapshot;
@@ -43,9 +45,10 @@ import reactor.core.scheduler.Schedulers;
  * Places one request:
  * <pre>
  *   envelope {api, tenant_id, request} -&gt; OpenAiRequests.parsePlace (the public endpoint's checks, 400)
- *   -&gt; model known? (404) -&gt; [bounded-elastic] PromptIds: chat template + tokenize (the instance's code)
- *   -&gt; live instances of the model (503 none) -&gt; context check (400)
- *   -&gt; kvshare hits for the token ids (timeout: unknown, place by load) and the tenant's salt
+ *   -&gt; [bounded-elastic, one hop] model known? (404) -&gt; PromptIds: chat template + tokenize (the
+ *      instance's code) -&gt; live instances of the model (503 none) -&gt; context check (400)
+ *      -&gt; the tenant's salt -&gt; the block-hash chain (ChainHasher: the salt, any published prefix)
+ *   -&gt; kvshare hits for the chain (timeout: unknown, place by load)
  *   -&gt; snapshot (registry load + placements made since each instance's last heartbeat)
  *   -&gt; every instance saturated? wait in the model's AdmissionQueue (429 when full; 503 after
  *      max-queue-wait); the dispatcher places queued requests as instances free up
@@ -61,6 +64,7 @@ public final class Placer implements SmartLifecycle {
     private final RegistryWatcher registry;
     private final KvshareClient kvshare;
     private final TenantSalts salts;
+    private final ChainHasher hasher;
     private final PlacementPolicy policy;
     private final SchedulerProperties properties;
     private final MeterRegistry meters;
@@ -77,11 +81,12 @@ public final class Placer implements SmartLifecycle {
     private final Map<String, Long> lastHeartbeatMs = new ConcurrentHashMap<>();
 
     public Placer(ModelCatalog catalog, RegistryWatcher registry, KvshareClient kvshare, TenantSalts salts,
-                  PlacementPolicy policy, SchedulerProperties properties, MeterRegistry meters) {
+                  ChainHasher hasher, PlacementPolicy policy, SchedulerProperties properties, MeterRegistry meters) {
         this.catalog = catalog;
         this.registry = registry;
         this.kvshare = kvshare;
         this.salts = salts;
+        this.hasher = hasher;
         this.policy = policy;
         this.properties = properties;
         this.meters = meters;
@@ -136,9 +141,49 @@ public final class Placer implements SmartLifecycle {
     public Mono<PlacementAnswer> place(byte[] body) {
         long start = System.nanoTime();
         return Mono.fromCallable(() -> OpenAiRequests.parsePlace(body, OpenAiRequests.Limits.DEFAULT))
-                .flatMap(call -> Mono.fromCallable(() -> tokenize(call)).subscribeOn(Schedulers.boundedElastic())
-                        .flatMap(promptIds -> placeTokens(call, promptIds)))
+                .flatMap(call -> Mono.fromCallable(() -> prepare(call)).subscribeOn(Schedulers.boundedElastic())
+                        .flatMap(prompt -> placePrompt(call, prompt)))
                 .doOnNext(answer -> latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+    }
+
+    /**
+     * A prompt ready for kvshare and the policy: its token ids, the live instances that could run it,
+     * the tenant's salt, and its chain (empty when it cannot be hashed now: an ephemeral salt, or the
+     * published prefixes unreadable; kvshare is then not asked and the policy places by load).
+     */
+    private record Prompt(int[] promptIds, List<InstanceRegistration> live, int maxTokens, Salt salt,
+                          Optional<HashedPrompt> hashed) {
+    }
+
+    /** Everything before the kvshare query, in one hop off the event loop (tokenizing and salts block or take time). */
+    private Prompt prepare(PlaceRequest call) {
+        int[] promptIds = tokenize(call);
+        List<InstanceRegistration> live = liveInstances(call.model());
+        if (live.isEmpty()) {
+            throw OpenAiException.unavailable("no live instance serves the model '" + call.model()
+                    + "' right now" + (registry.redisUp() ? "" : " (the registry in Redis is unreachable)"),
+                    Duration.ofSeconds(1));
+        }
+        int maxContext = live.stream().mapToInt(InstanceRegistration::maxModelLen).max().orElse(0);
+        int maxTokens = call.params().maxTokens() == null ? 1 : call.params().maxTokens();
+        if (promptIds.length >= maxContext || (long) promptIds.length + maxTokens > maxContext) {
+            throw OpenAiException.invalidRequest(call.params().maxTokens() == null ? "messages" : "max_tokens",
+                    "the longest context of any instance of " + call.model() + " is " + maxContext + " tokens; the "
+                            + "prompt has " + promptIds.length + (call.params().maxTokens() == null ? ""
+                            : " and max_tokens is " + maxTokens), "context_length_exceeded");
+        }
+        Salt salt = tenantSalt(call.tenantId());
+        Optional<HashedPrompt> hashed = Optional.empty();
+        if (salt.source().equals("tenant") && kvshare.configured()) {
+            try {
+                hashed = Optional.of(hasher.hashWithSalt(call.model(), salt.bytes(), promptIds));
+            } catch (RuntimeException e) {
+                // the published prefixes are unreadable (Redis away): a chain without them could miss
+                // shared blocks or, worse, be wrong, so kvshare is not asked
+                LOG.warn("published prefixes of {} unavailable ({}); placing by load", call.model(), e.toString());
+            }
+        }
+        return new Prompt(promptIds, live, maxTokens, salt, hashed);
     }
 
     private int[] tokenize(PlaceRequest call) {
@@ -154,25 +199,11 @@ public final class Placer implements SmartLifecycle {
         return ids;
     }
 
-    private Mono<PlacementAnswer> placeTokens(PlaceRequest call, int[] promptIds) {
-        List<InstanceRegistration> live = liveInstances(call.model());
-        if (live.isEmpty()) {
-            return Mono.error(OpenAiException.unavailable("no live instance serves the model '" + call.model()
-                    + "' right now" + (registry.redisUp() ? "" : " (the registry in Redis is unreachable)"),
-                    Duration.ofSeconds(1)));
-        }
-        int maxContext = live.stream().mapToInt(InstanceRegistration::maxModelLen).max().orElse(0);
-        int maxTokens = call.params().maxTokens() == null ? 1 : call.params().maxTokens();
-        if (promptIds.length >= maxContext || (long) promptIds.length + maxTokens > maxContext) {
-            return Mono.error(OpenAiException.invalidRequest(call.params().maxTokens() == null ? "messages" : "max_tokens",
-                    "the longest context of any instance of " + call.model() + " is " + maxContext + " tokens; the "
-                            + "prompt has " + promptIds.length + (call.params().maxTokens() == null ? ""
-                            : " and max_tokens is " + maxTokens), "context_length_exceeded"));
-        }
-        Mono<Optional<KvshareClient.Hits>> hits = kvshare.hits(call.model(), call.tenantId(), promptIds);
-        Mono<Salt> salt = Mono.fromCallable(() -> tenantSalt(call.tenantId())).subscribeOn(Schedulers.boundedElastic());
-        return Mono.zip(hits, salt).flatMap(both -> decideOrQueue(new Pending(call, promptIds, maxTokens, both.getT1(),
-                both.getT2(), new CompletableFuture<>())));
+    private Mono<PlacementAnswer> placePrompt(PlaceRequest call, Prompt prompt) {
+        Mono<Optional<KvshareClient.Hits>> hits = prompt.hashed().isEmpty() ? Mono.just(Optional.empty())
+                : kvshare.hits(call.model(), call.tenantId(), prompt.promptIds(), prompt.hashed().get());
+        return hits.flatMap(h -> decideOrQueue(new Pending(call, prompt.promptIds(), prompt.maxTokens(), h,
+                prompt.salt(), new CompletableFuture<>())));
     }
 
     /** A request waiting for a placement: everything needed to decide later, and its answer. */
@@ -281,12 +312,22 @@ public final class Placer implements SmartLifecycle {
                 pending.hits().map(KvshareClient.Hits::cachedTokensByInstance));
     }
 
-    private record Salt(String base64, String source) {
+    /** The salt the instance gets (and the chain is hashed with); {@code source} is tenant or ephemeral. */
+    private record Salt(byte[] bytes, String source) {
+
+        String base64() {
+            return Base64.getEncoder().encodeToString(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "Salt[" + source + ", <secret>]";
+        }
     }
 
     private Salt tenantSalt(String tenant) {
         try {
-            return new Salt(Base64.getEncoder().encodeToString(salts.saltOf(tenant)), "tenant");
+            return new Salt(salts.saltOf(tenant), "tenant");
         } catch (IllegalArgumentException e) {
             throw OpenAiException.invalidRequest("tenant_id", e.getMessage());
         } catch (RuntimeException e) {
@@ -294,7 +335,7 @@ public final class Placer implements SmartLifecycle {
             LOG.warn("tenant salt unavailable ({}); using an ephemeral salt (no prefix reuse)", e.toString());
             byte[] ephemeral = new byte[32];
             RANDOM.nextBytes(ephemeral);
-            return new Salt(Base64.getEncoder().encodeToString(ephemeral), "ephemeral");
+            return new Salt(ephemeral, "ephemeral");
         }
     }
 

@@ -1,6 +1,8 @@
 package io.kvserve.scheduler.service;
 
 import io.kvserve.kvshare.ingest.InstanceRegistry;
+import io.kvserve.kvshare.tenant.ChainHasher;
+import io.kvserve.kvshare.tenant.PublishedPrefixes;
 import io.kvserve.kvshare.tenant.TenantSalts;
 import io.kvserve.kvshare.ingest.FailFastRedis;
 import io.lettuce.core.RedisClient;
@@ -50,8 +52,11 @@ class SchedulerConfiguration {
                   MeterRegistry meters) {
         io.micrometer.core.instrument.Gauge.builder("kvserve_scheduler_redis_up", registry, r -> r.redisUp() ? 1 : 0)
                 .description("1 when the instance registry in Redis is readable").register(meters);
-        Placer placer = new Placer(catalog, registry, kvshare, new TenantSalts(connection, properties.kvshareKeyPrefix()),
-                Policies.byName(properties.policy()), properties, meters);
+        TenantSalts salts = new TenantSalts(connection, properties.kvshareKeyPrefix());
+        ChainHasher hasher = new ChainHasher(salts, new PublishedPrefixes(connection, properties.kvshareKeyPrefix(),
+                properties.blockSize(), PublishedPrefixes.DEFAULT_REFRESH_INTERVAL));
+        Placer placer = new Placer(catalog, registry, kvshare, salts, hasher, Policies.byName(properties.policy()),
+                properties, meters);
         io.micrometer.core.instrument.Gauge.builder("kvserve_scheduler_queued_requests", placer, Placer::numQueued)
                 .description("Requests waiting for a placement").register(meters);
         return placer;

@@ -12,7 +12,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param redisUrl            the platform's Redis (registry, tenant salts)
  * @param kvshareUrl          kvshare's base URL (hit queries); empty places by load alone
  * @param kvshareTimeout      a hit query not answered within this is treated as unknown
- * @param kvshareKeyPrefix    kvshare's key prefix (where tenant salts live)
+ * @param kvshareKeyPrefix    kvshare's key prefix (where tenant salts and published prefixes live)
+ * @param blockSize           tokens per KV block, for the prompt's block-hash chain: the same as
+ *                            {@code kvshare.block-size} and the instances' {@code kv-cache.block-size}
  * @param policy              round-robin, least-load, prefix-only or combined
  * @param models              model name -> model file (GGUF or HF directory) whose tokenizer and chat
  *                            template the scheduler uses, the same file the instances serve
@@ -29,6 +31,7 @@ public record SchedulerProperties(
         @DefaultValue("") String kvshareUrl,
         @DefaultValue("250ms") Duration kvshareTimeout,
         @DefaultValue("kvshare:") String kvshareKeyPrefix,
+        @DefaultValue("16") int blockSize,
         @DefaultValue("combined") String policy,
         @DefaultValue Map<String, Path> models,
         @DefaultValue("500ms") Duration registryRefresh,
@@ -45,6 +48,10 @@ public record SchedulerProperties(
         }
         if (!(prefillTokensPerSecond > 0)) {
             throw new IllegalArgumentException("scheduler.prefill-tokens-per-second must be > 0");
+        }
+        if (blockSize < 1) {
+            throw new IllegalArgumentException("scheduler.block-size must be >= 1 (and equal kvshare.block-size), got "
+                    + blockSize);
         }
         if (maxLoad < 1 || queueSize < 1) {
             throw new IllegalArgumentException("scheduler.max-load and scheduler.queue-size must be >= 1");

@@ -80,19 +80,30 @@ public final class Report {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("results.md"), markdown);
         Files.writeString(dir.resolve("results.json"), json(options, results));
-        plot(dir.resolve("hit-rate.png"), "Prefix-cache hit rate", "hit rate", results, RunResult::hitRate);
-        plot(dir.resolve("ttft-p99.png"), "TTFT p99", "seconds", results, RunResult::ttftP99Seconds);
+        plot(dir.resolve("hit-rate.png"), "Prefix-cache hit rate", "hit rate", false, results, RunResult::hitRate);
+        // log axis: one policy's TTFT can be 100x another's (a queue that never drains), and on a
+        // linear axis it flattens every other policy against zero
+        plot(dir.resolve("ttft-p99.png"), "TTFT p99", "seconds (log scale)", true, results, RunResult::ttftP99Seconds);
     }
 
-    private static void plot(Path file, String title, String yTitle, List<RunResult> results,
+    /** On a log axis a value that is not positive and finite (no request finished) is left out of its series. */
+    private static void plot(Path file, String title, String yTitle, boolean logY, List<RunResult> results,
                              java.util.function.ToDoubleFunction<RunResult> metric) throws IOException {
         XYChart chart = new XYChartBuilder().width(800).height(500).title(title + " vs instances")
                 .xAxisTitle("instances").yAxisTitle(yTitle).build();
+        chart.getStyler().setYAxisLogarithmic(logY);
         Map<String, List<RunResult>> byPolicy = new LinkedHashMap<>();
         results.forEach(r -> byPolicy.computeIfAbsent(r.policy(), k -> new ArrayList<>()).add(r));
         byPolicy.forEach((policy, rows) -> {
-            double[] x = rows.stream().mapToDouble(RunResult::numInstances).toArray();
-            double[] y = rows.stream().mapToDouble(metric).map(v -> Double.isFinite(v) ? v : 0).toArray();
+            List<RunResult> shown = logY ? rows.stream().filter(r -> {
+                double v = metric.applyAsDouble(r);
+                return Double.isFinite(v) && v > 0;
+            }).toList() : rows;
+            if (shown.isEmpty()) {
+                return;
+            }
+            double[] x = shown.stream().mapToDouble(RunResult::numInstances).toArray();
+            double[] y = shown.stream().mapToDouble(metric).map(v -> Double.isFinite(v) ? v : 0).toArray();
             chart.addSeries(policy, x, y).setMarker(SeriesMarkers.CIRCLE);
         });
         BitmapEncoder.saveBitmap(chart, file.toString(), BitmapFormat.PNG);

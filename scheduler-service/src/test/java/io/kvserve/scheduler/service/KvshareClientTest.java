@@ -2,7 +2,10 @@ package io.kvserve.scheduler.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvserve.common.kvcache.BlockHash;
+import io.kvserve.kvshare.tenant.HashedPrompt;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,7 +40,8 @@ class KvshareClientTest {
         KvshareClient client = new KvshareClient(WebClient.builder(), "http://127.0.0.1:" + slow.port(),
                 Duration.ofMillis(200));
         long started = System.nanoTime();
-        Optional<KvshareClient.Hits> hits = client.hits("m", "acme", new int[] {1, 2, 3}).block(Duration.ofSeconds(5));
+        Optional<KvshareClient.Hits> hits = client.hits("m", "acme", new int[16],
+                new HashedPrompt(List.of(new BlockHash(1, 2)), 0, 16)).block(Duration.ofSeconds(5));
         long elapsedMillis = (System.nanoTime() - started) / 1_000_000;
 
         assertThat(hits).as("unknown: the placement goes on by load").isEmpty();

@@ -13,6 +13,7 @@ import io.kvserve.common.model.gen.ModelPreset;
 import io.kvserve.common.openai.OpenAiJson;
 import io.kvserve.common.tokenizer.Tokenizer;
 import io.kvserve.kvshare.KvshareApplication;
+import io.kvserve.kvshare.tenant.PublishedPrefixes;
 import io.kvserve.kvshare.tenant.TenantSalts;
 import io.kvserve.scheduler.SchedulerApplication;
 import io.kvserve.testsupport.redis.RealRedis;
@@ -25,6 +26,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -57,6 +59,7 @@ class PlacementServiceTest {
     private ConfigurableApplicationContext kvshare;
     private ConfigurableApplicationContext scheduler;
     private ConfigurableApplicationContext degraded;
+    private ConfigurableApplicationContext prefixOnly;
     private String schedulerUrl;
     private Path modelFile;
     private String redisUrl;
@@ -88,6 +91,9 @@ class PlacementServiceTest {
     void stop() {
         if (degraded != null) {
             degraded.close();
+        }
+        if (prefixOnly != null) {
+            prefixOnly.close();
         }
         if (scheduler != null) {
             scheduler.close();
@@ -146,6 +152,47 @@ class PlacementServiceTest {
         assertThat(globex.path("predicted_hit_tokens").asInt()).as("no hit on another tenant's blocks").isZero();
         assertThat(globex.path("instance").path("id").asString()).as("by load: the idle instance")
                 .isEqualTo("cold-" + run);
+    }
+
+    @Test
+    void publishedPrefix_hitsForEveryTenant_privateTailOnlyForItsOwnTenant() throws Exception {
+        // prefix-only ranks by hit alone, so each answer's predicted hit is the best instance's
+        // (closed in stop(), like the degraded one)
+        prefixOnly = SchedulerApplication.create().run("--server.port=0", "--scheduler.redis-url=" + redisUrl,
+                "--scheduler.kvshare-url=http://localhost:" + kvshare.getEnvironment().getProperty("local.server.port"),
+                "--scheduler.kvshare-timeout=2s", "--scheduler.kvshare-key-prefix=" + prefix,
+                "--scheduler.models." + model + "=" + modelFile, "--scheduler.registry-refresh=100ms",
+                "--scheduler.policy=prefix-only", "--spring.application.name=sched-prefix-only");
+        String url = "http://localhost:" + prefixOnly.getEnvironment().getProperty("local.server.port");
+        String text = "a question about the quarterly numbers of this tenant and nothing else ".repeat(12);
+        int[] ids;
+        try (var file = io.kvserve.common.model.ModelFile.open(modelFile)) {
+            ids = file.tokenizer().tokenizer().encode(text, Tokenizer.EncodeOptions.PROMPT);
+        }
+        // an operator publishes the prompt's first 3 blocks; the instance served acme's prompt, so it
+        // holds those 3 blocks in the published namespace and the rest under acme's salt
+        new PublishedPrefixes(redis, prefix).publish(model, "system", Arrays.copyOf(ids, 48));
+        byte[] acmeSalt = new TenantSalts(redis, prefix).saltOf("acme");
+        var chain = new BlockHasher().hashChain(acmeSalt, ids, ids.length, 3);
+        redis.sync().xadd(stream, new KvEventEntry("hot-" + run, "e1", 2, model, System.currentTimeMillis(),
+                List.of(new KvStreamEvent.Stored(chain, Optional.empty(), 16))).toFields());
+        String body = prompt(text);
+
+        await(() -> OpenAiJson.MAPPER.readTree(post(url, body.formatted("acme"))).path("predicted_hit_tokens").asInt()
+                == chain.size() * 16, "acme's whole prompt indexed, published prefix seen by the scheduler");
+        JsonNode acme = OpenAiJson.MAPPER.readTree(post(url, body.formatted("acme")));
+        JsonNode globex = OpenAiJson.MAPPER.readTree(post(url, body.formatted("globex")));
+        String otherStart = text.replaceFirst("a question", "one question");
+        JsonNode initech = OpenAiJson.MAPPER.readTree(post(url, prompt(otherStart).formatted("initech")));
+
+        assertThat(acme.path("num_published_blocks").asInt()).isEqualTo(3);
+        assertThat(acme.path("instance").path("id").asString()).isEqualTo("hot-" + run);
+        assertThat(globex.path("num_published_blocks").asInt()).isEqualTo(3);
+        assertThat(globex.path("predicted_hit_tokens").asInt()).as("the published blocks only").isEqualTo(48);
+        assertThat(globex.path("instance").path("id").asString()).isEqualTo("hot-" + run);
+        assertThat(globex.path("kvshare").asString()).isEqualTo("ok");
+        assertThat(initech.path("num_published_blocks").asInt()).as("starts otherwise").isZero();
+        assertThat(initech.path("predicted_hit_tokens").asInt()).isZero();
     }
 
     @Test
