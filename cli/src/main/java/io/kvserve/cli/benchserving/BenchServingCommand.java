@@ -252,6 +252,9 @@ public final class BenchServingCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%-40s %s%n", "Prefix cache hit rate:", hitRateSource == null ? "unknown"
                 : String.format(Locale.ROOT, "%.2f%% (%s)", 100 * hitRate, hitRateSource.equals("prometheus")
                 ? "vllm:prefix_cache_hits / queries of " + scraped : "usage cached_tokens / prompt_tokens"));
+        if ("prometheus".equals(hitRateSource) && !Double.isNaN(usageHitRate)) {
+            out.printf(Locale.ROOT, "%-40s %.2f%% (usage cached_tokens / prompt_tokens)%n", "Prefix cache hit rate, per request:", 100 * usageHitRate);
+        }
         if (plan.openLoop()) {
             out.printf(Locale.ROOT, "%-40s %.1f ms of a %.1f ms schedule%n", "Sender lag (max):", result.senderLag().maxMs(),
                     result.senderLag().plannedSpanMs());
@@ -263,7 +266,7 @@ public final class BenchServingCommand implements Callable<Integer> {
         }
         out.flush();
         if (jsonFile != null) {
-            writeJson(plan, settings, requests, result, report, hitRate, hitRateSource, scraped);
+            writeJson(plan, settings, requests, result, report, hitRate, hitRateSource, usageHitRate, scraped);
             out.println("wrote " + jsonFile);
             out.flush();
         }
@@ -430,7 +433,7 @@ public final class BenchServingCommand implements Callable<Integer> {
 
     private void writeJson(LoadRunner.Plan plan, OpenAiStreamClient.Settings settings, Workload requests,
                            LoadRunner.Result result, BenchReport report, double hitRate, String hitRateSource,
-                           List<URI> scraped) throws IOException {
+                           double usageHitRate, List<URI> scraped) throws IOException {
         ObjectNode json = StreamDecoder.mapper().createObjectNode();
         ObjectNode config = json.putObject("config");
         config.put("url", settings.baseUrl().toString());
@@ -478,6 +481,9 @@ public final class BenchServingCommand implements Callable<Integer> {
         } else {
             summary.put("prefix_cache_hit_rate_source", hitRateSource);
         }
+        // cached / prompt tokens of the completed requests whose usage said: the instances' counters
+        // can differ (they count a prompt's first scheduled chunk, not the whole prompt, as queried)
+        BenchReport.putMaybe(summary, "prefix_cache_hit_rate_usage", usageHitRate);
         ObjectNode lag = summary.putObject("sender_lag");
         lag.put("max_ms", result.senderLag().maxMs());
         lag.put("planned_span_ms", result.senderLag().plannedSpanMs());

@@ -294,6 +294,7 @@ class BenchServingEndToEndTest {
         // the instance's counters, scraped before and after: 3 hits per 4 queries
         assertThat(summary.get("prefix_cache_hit_rate").asDouble()).isEqualTo(0.75);
         assertThat(summary.get("prefix_cache_hit_rate_source").asString()).isEqualTo("prometheus");
+        assertThat(summary.get("prefix_cache_hit_rate_usage").asDouble()).isEqualTo(6.0 / 9);
         // generous SLOs: every completed request is good, failed ones are not
         assertThat(summary.get("goodput").get("fraction").asDouble()).isEqualTo(20.0 / 30);
         assertThat(summary.get("goodput").get("slo_ttft_ms").asDouble()).isEqualTo(60000);
