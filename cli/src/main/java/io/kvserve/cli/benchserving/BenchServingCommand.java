@@ -219,7 +219,6 @@ public final class BenchServingCommand implements Callable<Integer> {
         if (key == null && !keysByTenant.isEmpty()) {
             key = keysByTenant.values().iterator().next(); // for GET /v1/models and requests of no tenant
         }
-        String anyKey = key;
         String modelName = model != null ? model : OpenAiStreamClient.firstModel(baseUrl, key, Duration.ofSeconds(30));
         OpenAiStreamClient.Settings settings = new OpenAiStreamClient.Settings(baseUrl, api, modelName, key, temperature, ignoreEos,
                 timeout, keysByTenant);
@@ -279,9 +278,9 @@ public final class BenchServingCommand implements Callable<Integer> {
     }
 
     private Workload workload(List<String> keyFileTenants) throws IOException {
+        check(numTenants == null || numTenants >= 0, "--tenants " + numTenants + " must be >= 0");
         List<String> tenants = !keyFileTenants.isEmpty() ? keyFileTenants
                 : Words.tenantNames(numTenants != null ? numTenants : workload == WorkloadKind.shared_prefix ? 4 : 0);
-        check(numTenants == null || numTenants >= 0, "--tenants " + numTenants + " must be >= 0");
         check(traceFile == null || workload == WorkloadKind.trace, "--trace needs --workload trace");
         return switch (workload) {
             case random -> new RandomWorkload(seed, inputLen, outputLen, promptIds, vocabSize);

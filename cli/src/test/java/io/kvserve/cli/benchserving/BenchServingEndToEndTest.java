@@ -361,6 +361,19 @@ class BenchServingEndToEndTest {
     }
 
     @Test
+    void apiKeysFile_missingATenantOfTheTrace_isRefusedNamingIt() throws IOException {
+        Path keys = dir.resolve("keys.txt");
+        java.nio.file.Files.writeString(keys, "a=sk-a\n");
+        Path trace = dir.resolve("t.jsonl");
+        java.nio.file.Files.writeString(trace, "{\"timestamp_ms\": 0, \"tenant\": \"a\", \"prompt\": \"x\"}\n"
+                + "{\"timestamp_ms\": 10, \"tenant\": \"b\", \"prompt\": \"y\"}\n");
+        Run r = run("--url", url, "--model", "m", "--workload", "trace", "--trace", trace.toString(), "--api-keys-file", keys.toString());
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("no API key for tenant(s) [b]");
+        assertThat(numRequests.get()).isZero();
+    }
+
+    @Test
     void bursts_sendEachBurstAtOnce_atTheMeanRate() {
         Run r = run("--url", url, "--model", "m", "--request-rate", "10", "--arrival", "burst", "--burst-size", "3", "-n", "6",
                 "--input-len", "4", "--output-len", "4");
@@ -436,6 +449,17 @@ class BenchServingEndToEndTest {
         BenchServingCommand timed = new BenchServingCommand();
         new CommandLine(timed).parseArgs("--request-rate", "inf", "--duration", "1m");
         assertThat(timed.plan()).isEqualTo(new LoadRunner.Plan(0, Double.POSITIVE_INFINITY, 0, -1, java.time.Duration.ofMinutes(1), 0, 0));
+        assertThat(plan("--arrival", "burst")).contains("--arrival burst needs --request-rate");
+        assertThat(plan("--arrival", "trace")).contains("give --workload trace --trace FILE");
+        assertThat(plan("--workload", "trace", "-c", "2", "--arrival", "trace")).contains("--arrival trace is an open loop");
+        assertThat(plan("--request-rate", "inf", "--arrival", "burst")).contains("finite --request-rate");
+        BenchServingCommand trace = new BenchServingCommand();
+        new CommandLine(trace).parseArgs("--workload", "trace");
+        assertThat(trace.plan().arrival()).isEqualTo(LoadRunner.Arrival.trace);
+        assertThat(trace.plan().numWarmup()).isZero();
+        BenchServingCommand bursts = new BenchServingCommand();
+        new CommandLine(bursts).parseArgs("--request-rate", "4", "--arrival", "burst", "--burst-size", "5");
+        assertThat(bursts.plan()).isEqualTo(new LoadRunner.Plan(0, 4, 0, 1000, null, 0, 0, LoadRunner.Arrival.burst, 5));
         Run ids = run("--url", url, "--model", "m", "--prompt-ids");
         assertThat(ids.exitCode()).isNotZero();
         assertThat(ids.err()).contains("--api completions");
