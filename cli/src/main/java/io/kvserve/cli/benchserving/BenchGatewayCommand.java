@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -206,42 +205,13 @@ public final class BenchGatewayCommand implements Callable<Integer> {
 
     // ---- admin API and readiness
 
-    /**
-     * A tenant with no limits and a key for it, through the gateway's admin API. A gateway without
-     * one (404: the tenancy stand-in, which takes any {@code sk-} key) gets a warning and a dummy key.
-     */
+    /** A tenant with no limits and a key for it, through the gateway's admin API ({@link GatewayAdmin}). */
     String createTenantKey(URI gateway, String token, String tenantId, PrintWriter out) throws IOException, InterruptedException {
-        check(token != null, "no --api-key and no --operator-token (or GATEWAY_OPERATOR_TOKEN): the benchmark needs a key "
-                + "of an unlimited tenant, or the operator token to make one");
-        HttpResponse<String> tenant = post(gateway.resolve("/admin/v1/tenants"), token,
-                "{\"id\":\"" + tenantId + "\",\"name\":\"bench-gateway\"}");
-        if (tenant.statusCode() == 404) {
-            out.println("bench-gateway: WARNING: the gateway has no admin API (POST /admin/v1/tenants answered 404); "
-                    + "assuming the tenancy stand-in, which accepts any sk- key: using sk-bench-unauthenticated");
-            out.flush();
-            return "sk-bench-unauthenticated";
-        }
-        check(tenant.statusCode() == 201 || tenant.statusCode() == 200, "POST /admin/v1/tenants answered "
-                + tenant.statusCode() + ": " + tenant.body());
-        HttpResponse<String> key = post(gateway.resolve("/admin/v1/tenants/" + tenantId + "/keys"), token,
-                "{\"name\":\"bench-gateway\"}");
-        check(key.statusCode() == 201 || key.statusCode() == 200, "POST /admin/v1/tenants/" + tenantId + "/keys answered "
-                + key.statusCode() + ": " + key.body());
-        JsonNode secret = StreamDecoder.mapper().readTree(key.body()).path("key");
-        check(secret.isString(), "POST /admin/v1/tenants/" + tenantId + "/keys gave no \"key\": " + key.body());
-        out.println("bench-gateway: tenant " + tenantId + " (no limits) and its key made through the admin API");
-        out.flush();
-        return secret.asString();
+        return new GatewayAdmin(control, gateway, token).createTenantKey(tenantId, null, "bench-gateway", out);
     }
 
     private HttpResponse<String> post(URI url, String bearer, String json) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
-        if (bearer != null) {
-            request.header("Authorization", "Bearer " + bearer);
-        }
-        return control.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return GatewayAdmin.post(control, url, bearer, json);
     }
 
     /** Until one short request succeeds on each route (the gateway learns the model from the scheduler, which learns the instance from Redis). */

@@ -18,9 +18,15 @@ import tools.jackson.databind.node.ObjectNode;
 record BenchReport(int numSucceeded, int numFailed, double durationSeconds, long numInputTokens, long numOutputTokens,
                    double requestThroughput, double outputThroughput, double totalTokenThroughput,
                    Percentiles ttftMs, Percentiles tpotMs, Percentiles itlMs, Percentiles e2eMs,
-                   Map<String, Integer> errors) {
+                   Map<String, Integer> errors, ServiceLevels.Goodput goodput, ServiceLevels.Fluidity fluidity,
+                   Map<String, ServiceLevels.TenantFigures> tenants) {
 
     static BenchReport of(List<RequestRecord> records, double durationSeconds) {
+        return of(records, durationSeconds, Double.NaN, Double.NaN);
+    }
+
+    /** With goodput and fluidity-index against these targets (NaN: none). */
+    static BenchReport of(List<RequestRecord> records, double durationSeconds, double sloTtftMs, double sloTpotMs) {
         int numSucceeded = 0;
         long numInput = 0;
         long numOutput = 0;
@@ -50,7 +56,8 @@ record BenchReport(int numSucceeded, int numFailed, double durationSeconds, long
         return new BenchReport(numSucceeded, records.size() - numSucceeded, durationSeconds, numInput, numOutput,
                 numSucceeded / seconds, numOutput / seconds, (numInput + numOutput) / seconds,
                 Percentiles.of(array(ttft)), Percentiles.of(array(tpot)), Percentiles.of(array(itl)), Percentiles.of(array(e2e)),
-                errors);
+                errors, ServiceLevels.goodput(records, durationSeconds, sloTtftMs, sloTpotMs),
+                ServiceLevels.fluidity(records, sloTtftMs, sloTpotMs), ServiceLevels.byTenant(records));
     }
 
     /** The summary in vLLM's layout. */
@@ -68,6 +75,20 @@ record BenchReport(int numSucceeded, int numFailed, double durationSeconds, long
         section(out, "Time per Output Token (excl. 1st token)", "TPOT", tpotMs);
         section(out, "Inter-token Latency", "ITL", itlMs);
         section(out, "End-to-end Latency", "E2E", e2eMs);
+        out.println(center("Service level"));
+        row(out, "Goodput (req/s):", fmt(goodput.requestsPerSecond()) + "  (" + fmt(100 * goodput.fraction()) + "% of requests"
+                + (Double.isNaN(goodput.sloTtftMs()) && Double.isNaN(goodput.sloTpotMs()) ? ", no SLO given)"
+                : " with TTFT <= " + slo(goodput.sloTtftMs()) + " ms, TPOT <= " + slo(goodput.sloTpotMs()) + " ms)"));
+        if (!Double.isNaN(fluidity.mean())) {
+            row(out, "Fluidity-index mean / p50 / p99:", fmt(fluidity.mean()) + " / " + fmt(fluidity.p50()) + " / " + fmt(fluidity.p99()));
+        }
+        if (!tenants.isEmpty()) {
+            out.println(center("Per tenant"));
+            out.printf(Locale.ROOT, "%-14s %6s %6s %10s %10s %10s %8s%n", "tenant", "ok", "failed", "TTFT p50", "TTFT p99", "TPOT p50", "hit");
+            tenants.forEach((name, t) -> out.printf(Locale.ROOT, "%-14s %6d %6d %10s %10s %10s %8s%n", name, t.numCompleted(),
+                    t.numFailed(), fmt(t.medianTtftMs()), fmt(t.p99TtftMs()), fmt(t.medianTpotMs()),
+                    Double.isNaN(t.prefixCacheHitRate()) ? "-" : fmt(100 * t.prefixCacheHitRate()) + "%"));
+        }
         out.println(center("Errors"));
         if (errors.isEmpty()) {
             out.println("(none)");
@@ -75,6 +96,10 @@ record BenchReport(int numSucceeded, int numFailed, double durationSeconds, long
         errors.forEach((type, count) -> row(out, type, Integer.toString(count)));
         out.println("=".repeat(50));
         out.flush();
+    }
+
+    private static String slo(double v) {
+        return Double.isNaN(v) ? "any" : fmt(v);
     }
 
     /** The summary as JSON fields (times in ms; names as vLLM's result file has them). */
@@ -93,6 +118,25 @@ record BenchReport(int numSucceeded, int numFailed, double durationSeconds, long
         percentiles(json, "e2el", e2eMs);
         ObjectNode errorCounts = json.putObject("errors");
         errors.forEach(errorCounts::put);
+        ObjectNode good = json.putObject("goodput");
+        putMaybe(good, "slo_ttft_ms", goodput.sloTtftMs());
+        putMaybe(good, "slo_tpot_ms", goodput.sloTpotMs());
+        good.put("requests_per_s", goodput.requestsPerSecond());
+        good.put("fraction", goodput.fraction());
+        ObjectNode fluid = json.putObject("fluidity_index");
+        putMaybe(fluid, "mean", fluidity.mean());
+        putMaybe(fluid, "p50", fluidity.p50());
+        putMaybe(fluid, "p99", fluidity.p99());
+        ObjectNode perTenant = json.putObject("tenants");
+        tenants.forEach((name, t) -> {
+            ObjectNode o = perTenant.putObject(name);
+            o.put("completed", t.numCompleted());
+            o.put("failed", t.numFailed());
+            putMaybe(o, "median_ttft_ms", t.medianTtftMs());
+            putMaybe(o, "p99_ttft_ms", t.p99TtftMs());
+            putMaybe(o, "median_tpot_ms", t.medianTpotMs());
+            putMaybe(o, "prefix_cache_hit_rate", t.prefixCacheHitRate());
+        });
     }
 
     static void writeRecord(ArrayNode array, RequestRecord r) {
@@ -110,6 +154,16 @@ record BenchReport(int numSucceeded, int numFailed, double durationSeconds, long
         o.put("prompt_tokens", r.numPromptTokens());
         o.put("output_tokens", r.numOutputTokens());
         o.put("usage_reported", r.usageReported());
+        if (r.tenant() == null) {
+            o.putNull("tenant");
+        } else {
+            o.put("tenant", r.tenant());
+        }
+        if (r.numCachedTokens() < 0) {
+            o.putNull("cached_tokens");
+        } else {
+            o.put("cached_tokens", r.numCachedTokens());
+        }
         if (r.error() == null) {
             o.putNull("error");
         } else {
@@ -122,7 +176,7 @@ record BenchReport(int numSucceeded, int numFailed, double durationSeconds, long
         }
     }
 
-    private static void putMaybe(ObjectNode o, String name, double value) {
+    static void putMaybe(ObjectNode o, String name, double value) {
         if (Double.isNaN(value)) {
             o.putNull(name);
         } else {

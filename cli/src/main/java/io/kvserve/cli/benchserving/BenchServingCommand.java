@@ -2,11 +2,20 @@ package io.kvserve.cli.benchserving;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,17 +31,31 @@ import tools.jackson.databind.node.ObjectNode;
  * instance or the gateway), in the manner of vLLM's {@code benchmark_serving} and SGLang's
  * {@code bench_serving}: streaming requests in a closed loop (N users) or an open loop (Poisson
  * arrivals), TTFT / TPOT / ITL / E2E percentiles, throughputs, errors by type, and a JSON file with
- * every request. The pieces: a {@link Workload} makes requests from a seed, the {@link LoadRunner}
- * decides when to send them, the {@link OpenAiStreamClient} sends them and times their chunks, and
- * {@link BenchReport} computes the figures.
+ * every request. The pieces: a {@link Workload} makes requests from a seed (random, multi-tenant shared
+ * prefixes, few-shot, multi-turn) or replays a trace, the {@link LoadRunner} decides when to send them
+ * (closed loop, Poisson, bursts, the trace's timestamps), the {@link OpenAiStreamClient} sends them
+ * with their tenant's key and times their chunks, and {@link BenchReport} computes the figures
+ * (with goodput and fluidity-index against the SLOs, per tenant); the instances' prefix-cache
+ * counters are scraped before and after the measured phase. Exit status 1 when no measured request
+ * completed.
  */
 @Command(name = "bench-serving", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Load an OpenAI-compatible server with streaming requests, closed loop (--concurrency)",
-                "or open loop (--request-rate); report TTFT / TPOT / ITL / E2E percentiles, throughput",
-                "and errors by type, like vLLM's benchmark_serving."})
+                "or open loop (--request-rate: Poisson or bursts; or a trace's timestamps), from a synthetic",
+                "workload (random, shared-prefix, few-shot, multi-turn) or a trace; report TTFT / TPOT / ITL /",
+                "E2E percentiles, throughput, goodput and fluidity-index against SLOs, the prefix-cache hit",
+                "rate, a per-tenant breakdown and errors by type, like vLLM's benchmark_serving."})
 public final class BenchServingCommand implements Callable<Integer> {
 
-    enum WorkloadKind { random }
+    enum WorkloadKind { random, shared_prefix, few_shot, multi_turn, trace;
+
+        String label() {
+            return name().replace('_', '-');
+        }
+    }
+
+    /** The open loop's arrivals ({@code --arrival}). */
+    enum OpenArrival { poisson, burst, trace }
 
     @Option(names = "--url", defaultValue = "http://localhost:8000", description = "The server, without /v1 (default ${DEFAULT-VALUE}).")
     String url;
@@ -64,8 +87,80 @@ public final class BenchServingCommand implements Callable<Integer> {
     @Option(names = "--max-concurrency", description = "Open loop: most requests in flight; a request whose time has come waits for a slot (default: no limit).")
     Integer maxConcurrency;
 
-    @Option(names = "--workload", defaultValue = "random", description = "random: fresh prompts, no prefix reuse (the control) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--arrival", description = "Open loop: poisson (default with --request-rate), burst (--burst-size requests at once, "
+            + "at the mean --request-rate), trace (the trace's timestamps; default with --workload trace and no --concurrency).")
+    OpenArrival arrival;
+
+    @Option(names = "--burst-size", defaultValue = "8", description = "With --arrival burst: requests per burst (default ${DEFAULT-VALUE}).")
+    int burstSize;
+
+    @Option(names = "--workload", defaultValue = "random", converter = WorkloadConverter.class,
+            description = "random: fresh prompts, no prefix reuse (the control); shared-prefix: --tenants tenants, each with its own "
+                    + "system prompt (--system-prompt-len) after one operator-published prefix (--shared-prefix-len), and short "
+                    + "questions (--question-len); few-shot: a shared header, --num-shots examples of a pool of --num-examples, a "
+                    + "question; multi-turn: --conversations chats of --turns turns, each turn resending the earlier ones with "
+                    + "deterministic stand-in answers; trace: the JSON lines of --trace (default ${DEFAULT-VALUE}).")
     WorkloadKind workload;
+
+    @Option(names = "--trace", description = "With --workload trace: the JSON-lines file ({\"timestamp_ms\":..,\"tenant\":..,"
+            + "\"messages\":[..] or \"prompt\":..,\"max_tokens\":..}); malformed lines are skipped and reported.")
+    Path traceFile;
+
+    @Option(names = "--tenants", description = "Tenants of the synthetic workloads, named tenant-1..tenant-N (default 4 for shared-prefix, "
+            + "else none), or the names of --api-keys-file.")
+    Integer numTenants;
+
+    @Option(names = "--shared-prefix-len", defaultValue = "512", description = "Words (about tokens) of the prefix every request shares: "
+            + "the operator-published prefix (shared-prefix), the header (few-shot), the system prompt (multi-turn) (default ${DEFAULT-VALUE}).")
+    int sharedPrefixLen;
+
+    @Option(names = "--system-prompt-len", defaultValue = "1024:4096", description = "shared-prefix: each tenant's own system prompt, "
+            + "MIN:MAX words drawn once per tenant, or one number (default ${DEFAULT-VALUE}).")
+    String systemPromptLen;
+
+    @Option(names = "--question-len", defaultValue = "32", description = "Words of a user question or turn (default ${DEFAULT-VALUE}).")
+    int questionLen;
+
+    @Option(names = "--num-examples", defaultValue = "32", description = "few-shot: the pool of examples (default ${DEFAULT-VALUE}).")
+    int numExamples;
+
+    @Option(names = "--num-shots", defaultValue = "4", description = "few-shot: examples per request (default ${DEFAULT-VALUE}).")
+    int numShots;
+
+    @Option(names = "--example-len", defaultValue = "64", description = "few-shot: words of an example's question; its answer has half (default ${DEFAULT-VALUE}).")
+    int exampleLen;
+
+    @Option(names = "--conversations", defaultValue = "8", description = "multi-turn: conversations in flight, interleaved (default ${DEFAULT-VALUE}).")
+    int numConversations;
+
+    @Option(names = "--turns", defaultValue = "4", description = "multi-turn: turns per conversation (default ${DEFAULT-VALUE}).")
+    int numTurns;
+
+    @Option(names = "--api-keys-file", description = "One TENANT=KEY per line (# comments): each request is sent with its tenant's key "
+            + "(multi-tenant through the gateway); the tenants of the synthetic workloads are the file's, in its order.")
+    Path apiKeysFile;
+
+    @Option(names = "--operator-token", description = "Without --api-keys-file, against the gateway: make one tenant and key per workload "
+            + "tenant through the admin API (tenant ids --tenant-id-prefix + name).")
+    String operatorToken;
+
+    @Option(names = "--tenant-id-prefix", description = "With --operator-token: the gateway tenant ids' prefix (default bench-<random 8 hex>-).")
+    String tenantIdPrefix;
+
+    @Option(names = "--tenant-limits", description = "With --operator-token: the tenants' limits as the admin API's JSON, e.g. "
+            + "'{\"requests_per_minute\":60}' (default: none).")
+    String tenantLimits;
+
+    @Option(names = "--slo-ttft-ms", description = "TTFT target for goodput and the fluidity-index (ms).")
+    Double sloTtftMs;
+
+    @Option(names = "--slo-tpot-ms", description = "TPOT target for goodput; the per-token deadline of the fluidity-index (ms).")
+    Double sloTpotMs;
+
+    @Option(names = "--metrics-url", description = "An inference instance whose /actuator/prometheus prefix-cache counters are scraped before "
+            + "and after the measured phase; repeat for several (default: --url). Without them the hit rate comes from the responses' "
+            + "usage.prompt_tokens_details.cached_tokens when sent.")
+    java.util.List<String> metricsUrls;
 
     @Option(names = "--input-len", defaultValue = "1024", description = "Prompt length in tokens, approximately for text (default ${DEFAULT-VALUE}).")
     int inputLen;
@@ -104,67 +199,240 @@ public final class BenchServingCommand implements Callable<Integer> {
         check(inputLen >= 1, "--input-len " + inputLen + " must be >= 1");
         check(outputLen >= 1, "--output-len " + outputLen + " must be >= 1");
         check(!promptIds || api == OpenAiStreamClient.Api.completions, "--prompt-ids needs --api completions (chat messages are text)");
+        check(!promptIds || workload == WorkloadKind.random, "--prompt-ids applies to --workload random only");
         check(!timeout.isNegative() && !timeout.isZero(), "--timeout " + timeout + " must be > 0");
-        URI baseUrl = baseUrl(url);
-        String key = apiKey != null ? apiKey : blankToNull(System.getenv("OPENAI_API_KEY"));
-        String modelName = model != null ? model : OpenAiStreamClient.firstModel(baseUrl, key, Duration.ofSeconds(30));
-        Workload requests = new RandomWorkload(seed, inputLen, outputLen, promptIds, vocabSize);
-        OpenAiStreamClient.Settings settings = new OpenAiStreamClient.Settings(baseUrl, api, modelName, key, temperature, ignoreEos, timeout);
-
+        check(sloTtftMs == null || sloTtftMs > 0, "--slo-ttft-ms " + sloTtftMs + " must be > 0");
+        check(sloTpotMs == null || sloTpotMs > 0, "--slo-tpot-ms " + sloTpotMs + " must be > 0");
+        check(apiKeysFile == null || operatorToken == null, "--api-keys-file and --operator-token exclude each other (keys given, or made)");
         PrintWriter out = spec.commandLine().getOut();
+        URI baseUrl = baseUrl(url);
+        checkReachable(baseUrl);
+        String key = apiKey != null ? apiKey : blankToNull(System.getenv("OPENAI_API_KEY"));
+        Map<String, String> keysFromFile = apiKeysFile != null ? readApiKeys(apiKeysFile) : Map.of();
+        Workload requests = workload(new ArrayList<>(keysFromFile.keySet()));
+        Map<String, String> keysByTenant = operatorToken != null && !requests.tenants().isEmpty()
+                ? createTenants(baseUrl, requests.tenants(), out) : keysFromFile;
+        if (!keysByTenant.isEmpty()) {
+            List<String> missing = requests.tenants().stream().filter(t -> !keysByTenant.containsKey(t)).toList();
+            check(missing.isEmpty(), "no API key for tenant(s) " + missing + " of the workload; add TENANT=KEY lines to " + apiKeysFile);
+        }
+        if (key == null && !keysByTenant.isEmpty()) {
+            key = keysByTenant.values().iterator().next(); // for GET /v1/models and requests of no tenant
+        }
+        String modelName = model != null ? model : OpenAiStreamClient.firstModel(baseUrl, key, Duration.ofSeconds(30));
+        OpenAiStreamClient.Settings settings = new OpenAiStreamClient.Settings(baseUrl, api, modelName, key, temperature, ignoreEos,
+                timeout, keysByTenant);
+
         out.println(describe(plan, settings, requests));
+        if (!requests.tenants().isEmpty() && keysByTenant.isEmpty()) {
+            out.println("bench-serving: tenants " + requests.tenants() + " are labels of the workload only: every request goes with the "
+                    + "same key (or none), so the server cannot tell them apart; an instance counts all of them as tenant 'default'");
+        }
+        if (requests instanceof TraceWorkload trace) {
+            trace.skippedLines().forEach(line -> out.println("bench-serving: skipped malformed trace line " + line));
+        }
         out.flush();
+        List<URI> scraped = metricsUrls == null || metricsUrls.isEmpty() ? List.of(baseUrl) : metricsUrls.stream().map(BenchServingCommand::baseUrl).toList();
+        double[][] before = new double[1][];
         LoadRunner.Result result;
         try (OpenAiStreamClient client = new OpenAiStreamClient(settings)) {
-            result = new LoadRunner(requests, client::send).run(plan);
+            result = new LoadRunner(requests, client::send).run(plan, () -> before[0] = scrapePrefixCache(scraped));
         }
-        BenchReport report = BenchReport.of(result.measured(), result.durationSeconds());
+        double[] after = scrapePrefixCache(scraped);
+        double promHitRate = before[0] != null && after != null && after[1] > before[0][1]
+                ? (after[0] - before[0][0]) / (after[1] - before[0][1]) : Double.NaN;
+        double usageHitRate = ServiceLevels.usageHitRate(result.measured());
+        String hitRateSource = !Double.isNaN(promHitRate) ? "prometheus" : !Double.isNaN(usageHitRate) ? "usage" : null;
+        double hitRate = !Double.isNaN(promHitRate) ? promHitRate : usageHitRate;
+
+        BenchReport report = BenchReport.of(result.measured(), result.durationSeconds(),
+                sloTtftMs == null ? Double.NaN : sloTtftMs, sloTpotMs == null ? Double.NaN : sloTpotMs);
         report.print(out);
+        out.printf(Locale.ROOT, "%-40s %s%n", "Prefix cache hit rate:", hitRateSource == null ? "unknown"
+                : String.format(Locale.ROOT, "%.2f%% (%s)", 100 * hitRate, hitRateSource.equals("prometheus")
+                ? "vllm:prefix_cache_hits / queries of " + scraped : "usage cached_tokens / prompt_tokens"));
+        if ("prometheus".equals(hitRateSource) && !Double.isNaN(usageHitRate)) {
+            out.printf(Locale.ROOT, "%-40s %.2f%% (usage cached_tokens / prompt_tokens)%n", "Prefix cache hit rate, per request:", 100 * usageHitRate);
+        }
+        if (plan.openLoop()) {
+            out.printf(Locale.ROOT, "%-40s %.1f ms of a %.1f ms schedule%n", "Sender lag (max):", result.senderLag().maxMs(),
+                    result.senderLag().plannedSpanMs());
+        }
+        if (result.senderLag().fellBehind()) {
+            out.printf(Locale.ROOT, "bench-serving: WARNING: the sender fell behind its schedule by up to %.1f ms (more than 10%% of its "
+                    + "%.1f ms): this machine could not generate the asked arrivals; the figures are for a lower rate%n",
+                    result.senderLag().maxMs(), result.senderLag().plannedSpanMs());
+        }
+        out.flush();
         if (jsonFile != null) {
-            writeJson(plan, settings, requests, result, report);
+            writeJson(plan, settings, requests, result, report, hitRate, hitRateSource, usageHitRate, scraped);
             out.println("wrote " + jsonFile);
             out.flush();
         }
+        if (report.numSucceeded() == 0) {
+            spec.commandLine().getErr().println("kvserve: bench-serving: all " + report.numFailed() + " measured requests failed "
+                    + report.errors());
+            return 1;
+        }
         return 0;
+    }
+
+    private Workload workload(List<String> keyFileTenants) throws IOException {
+        check(numTenants == null || numTenants >= 0, "--tenants " + numTenants + " must be >= 0");
+        List<String> tenants = !keyFileTenants.isEmpty() ? keyFileTenants
+                : Words.tenantNames(numTenants != null ? numTenants : workload == WorkloadKind.shared_prefix ? 4 : 0);
+        check(traceFile == null || workload == WorkloadKind.trace, "--trace needs --workload trace");
+        return switch (workload) {
+            case random -> new RandomWorkload(seed, inputLen, outputLen, promptIds, vocabSize);
+            case shared_prefix -> {
+                String[] range = systemPromptLen.split(":", 2);
+                int min = parseInt(range[0], "--system-prompt-len");
+                int max = range.length > 1 ? parseInt(range[1], "--system-prompt-len") : min;
+                yield new SharedPrefixWorkload(seed, tenants, sharedPrefixLen, min, max, questionLen, outputLen);
+            }
+            case few_shot -> new FewShotWorkload(seed, tenants, sharedPrefixLen, numExamples, numShots, exampleLen, questionLen, outputLen);
+            case multi_turn -> new MultiTurnWorkload(seed, tenants, sharedPrefixLen, numConversations, numTurns, questionLen, outputLen);
+            case trace -> {
+                check(traceFile != null, "--workload trace needs --trace FILE");
+                yield TraceWorkload.read(traceFile, outputLen);
+            }
+        };
+    }
+
+    private static int parseInt(String s, String option) {
+        try {
+            return Integer.parseInt(s.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + ": '" + s + "' is not a number");
+        }
+    }
+
+    /** TENANT=KEY lines, in file order; blank lines and # comments skipped. */
+    static Map<String, String> readApiKeys(Path file) throws IOException {
+        check(Files.isRegularFile(file), "--api-keys-file " + file + ": no such file");
+        Map<String, String> keys = new LinkedHashMap<>();
+        List<String> lines = Files.readAllLines(file);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            check(eq > 0 && eq < line.length() - 1, file + ":" + (i + 1) + ": expected TENANT=KEY");
+            String tenant = line.substring(0, eq).strip();
+            check(keys.put(tenant, line.substring(eq + 1).strip()) == null, file + ":" + (i + 1) + ": tenant " + tenant + " given twice");
+        }
+        check(!keys.isEmpty(), "--api-keys-file " + file + " has no TENANT=KEY line");
+        return keys;
+    }
+
+    private Map<String, String> createTenants(URI gateway, List<String> tenants, PrintWriter out) throws IOException, InterruptedException {
+        String prefix = tenantIdPrefix != null ? tenantIdPrefix : "bench-" + java.util.UUID.randomUUID().toString().substring(0, 8) + "-";
+        Map<String, String> keys = new LinkedHashMap<>();
+        try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build()) {
+            GatewayAdmin admin = new GatewayAdmin(http, gateway, operatorToken);
+            for (String tenant : tenants) {
+                keys.put(tenant, admin.createTenantKey(prefix + tenant, tenantLimits, "bench-serving", out));
+            }
+        }
+        return keys;
+    }
+
+    /** One line and a non-zero exit when nothing listens at the target, rather than N failed requests. */
+    static void checkReachable(URI baseUrl) throws IOException {
+        int port = baseUrl.getPort() >= 0 ? baseUrl.getPort() : "https".equals(baseUrl.getScheme()) ? 443 : 80;
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(baseUrl.getHost(), port), 5000);
+        } catch (IOException e) {
+            throw new IOException("cannot reach " + baseUrl + " (" + e.getMessage() + "); is the server up at --url?", e);
+        }
+    }
+
+    /** The summed {@code vllm:prefix_cache_hits} and {@code _queries} of the instances; null when any scrape fails or lacks them. */
+    static double[] scrapePrefixCache(List<URI> instances) {
+        double hits = 0;
+        double queries = 0;
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            for (URI instance : instances) {
+                HttpRequest.Builder request = HttpRequest.newBuilder(instance.resolve("/actuator/prometheus")).timeout(Duration.ofSeconds(10)).GET();
+                HttpResponse<String> r = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    return null;
+                }
+                PrometheusText text = PrometheusText.parse(r.body());
+                double h = text.sum("vllm:prefix_cache_hits_total");
+                double q = text.sum("vllm:prefix_cache_queries_total");
+                if (Double.isNaN(h) || Double.isNaN(q)) {
+                    return null;
+                }
+                hits += h;
+                queries += q;
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+        return new double[] {hits, queries};
     }
 
     /** The load's shape from the options, with the defaults filled in. */
     LoadRunner.Plan plan() {
         check(!(concurrency != null && requestRate != null), "--concurrency and --request-rate exclude each other "
                 + "(closed loop or open loop); for an open loop with a cap use --request-rate R --max-concurrency N");
-        check(maxConcurrency == null || requestRate != null, "--max-concurrency applies to the open loop only (with --request-rate); "
-                + "a closed loop is capped by --concurrency");
         check(numRequests == null || numRequests >= 1, "--num-requests " + numRequests + " must be >= 1");
         check(duration == null || (!duration.isNegative() && !duration.isZero()), "--duration " + duration + " must be > 0");
         check(numWarmup == null || numWarmup >= 0, "--warmup " + numWarmup + " must be >= 0");
-        if (requestRate == null) {
+        boolean trace = workload == WorkloadKind.trace;
+        OpenArrival open = arrival != null ? arrival : requestRate != null ? OpenArrival.poisson : trace && concurrency == null ? OpenArrival.trace : null;
+        check(open == null || concurrency == null, "--arrival " + open + " is an open loop; --concurrency makes a closed one");
+        check(open != OpenArrival.trace || trace, "--arrival trace replays a trace's timestamps: give --workload trace --trace FILE");
+        check(open != OpenArrival.trace || requestRate == null, "--arrival trace takes its times from the trace, not --request-rate");
+        check(open == null || open == OpenArrival.trace || requestRate != null, "--arrival " + open + " needs --request-rate");
+        check(maxConcurrency == null || open != null, "--max-concurrency applies to the open loop only (with --request-rate); "
+                + "a closed loop is capped by --concurrency");
+        if (open == null) {
             int users = concurrency == null ? 1 : concurrency;
             check(users >= 1, "--concurrency " + users + " must be >= 1");
-            int n = numRequests != null ? numRequests : duration != null ? -1 : 4 * users;
-            return new LoadRunner.Plan(users, 0, 0, n, duration, numWarmup != null ? numWarmup : users, seed);
+            // a trace has as many requests as lines (the runner stops there)
+            int n = numRequests != null ? numRequests : duration != null || trace ? -1 : 4 * users;
+            if (n < 0 && duration == null) {
+                n = Integer.MAX_VALUE;
+            }
+            return new LoadRunner.Plan(users, 0, 0, n, duration, numWarmup != null ? numWarmup : trace ? 0 : users, seed,
+                    LoadRunner.Arrival.closed, 1);
         }
-        check(requestRate > 0, "--request-rate " + requestRate + " must be > 0 (or inf)");
+        double rate = open == OpenArrival.trace ? 0 : requestRate;
+        check(open == OpenArrival.trace || rate > 0, "--request-rate " + rate + " must be > 0 (or inf)");
+        check(open != OpenArrival.burst || burstSize >= 1, "--burst-size " + burstSize + " must be >= 1");
+        check(open != OpenArrival.burst || !Double.isInfinite(rate), "--arrival burst needs a finite --request-rate");
         int cap = maxConcurrency == null ? 0 : maxConcurrency;
         check(maxConcurrency == null || cap >= 1, "--max-concurrency " + cap + " must be >= 1");
-        int n = numRequests != null ? numRequests : duration != null ? -1 : cap > 0 ? 4 * cap : 1000;
-        return new LoadRunner.Plan(0, requestRate, cap, n, duration, numWarmup != null ? numWarmup : cap, seed);
+        int n = numRequests != null ? numRequests : duration != null ? -1 : trace ? Integer.MAX_VALUE : cap > 0 ? 4 * cap : 1000;
+        return new LoadRunner.Plan(0, rate, cap, n, duration, numWarmup != null ? numWarmup : cap, seed,
+                LoadRunner.Arrival.valueOf(open.name()), open == OpenArrival.burst ? burstSize : 1);
     }
 
     private String describe(LoadRunner.Plan plan, OpenAiStreamClient.Settings settings, Workload requests) {
-        String load = plan.openLoop()
-                ? String.format(Locale.ROOT, "open loop at %s req/s%s", rate(plan.requestRate()),
-                        plan.maxConcurrency() > 0 ? ", at most " + plan.maxConcurrency() + " in flight" : "")
-                : "closed loop, " + plan.concurrency() + " users";
-        String count = (plan.numRequests() >= 0 ? plan.numRequests() + " requests" : "requests")
+        String load = !plan.openLoop() ? "closed loop, " + plan.concurrency() + " users"
+                : (plan.arrival() == LoadRunner.Arrival.trace ? "open loop at the trace's timestamps"
+                : String.format(Locale.ROOT, "open loop at %s req/s (%s%s)", rate(plan.requestRate()), plan.arrival(),
+                        plan.arrival() == LoadRunner.Arrival.burst ? " of " + plan.burstSize() : ""))
+                + (plan.maxConcurrency() > 0 ? ", at most " + plan.maxConcurrency() + " in flight" : "");
+        int n = requests.size() >= 0 ? Math.min(Math.max(0, requests.size() - plan.numWarmup()), plan.numRequests() < 0 ? Integer.MAX_VALUE : plan.numRequests())
+                : plan.numRequests();
+        String count = (n >= 0 ? n + " requests" : "requests")
                 + (plan.duration() != null ? " for at most " + plan.duration().toMillis() / 1000.0 + " s" : "")
                 + " after " + plan.numWarmup() + " warm-up";
-        return String.format(Locale.ROOT, "bench-serving: %s at %s, model %s; %s; %s; workload %s, %d -> %d tokens%s",
-                settings.api(), settings.baseUrl(), settings.model(), load, count, requests.name(), inputLen, outputLen,
+        return String.format(Locale.ROOT, "bench-serving: %s at %s, model %s; %s; %s; workload %s %s%s",
+                settings.api(), settings.baseUrl(), settings.model(), load, count, requests.name(), requests.params(),
                 settings.ignoreEos() ? " (ignore_eos)" : "");
     }
 
     private void writeJson(LoadRunner.Plan plan, OpenAiStreamClient.Settings settings, Workload requests,
-                           LoadRunner.Result result, BenchReport report) throws IOException {
+                           LoadRunner.Result result, BenchReport report, double hitRate, String hitRateSource,
+                           double usageHitRate, List<URI> scraped) throws IOException {
         ObjectNode json = StreamDecoder.mapper().createObjectNode();
         ObjectNode config = json.putObject("config");
         config.put("url", settings.baseUrl().toString());
@@ -172,11 +440,19 @@ public final class BenchServingCommand implements Callable<Integer> {
         config.put("model", settings.model());
         config.put("mode", plan.openLoop() ? "open_loop" : "closed_loop");
         config.put("concurrency", plan.concurrency());
+        config.put("arrival", plan.arrival().name());
         if (plan.openLoop()) {
-            config.put("request_rate", rate(plan.requestRate()));
+            if (plan.arrival() == LoadRunner.Arrival.trace) {
+                config.putNull("request_rate");
+            } else {
+                config.put("request_rate", rate(plan.requestRate()));
+            }
             config.put("max_concurrency", plan.maxConcurrency());
+            if (plan.arrival() == LoadRunner.Arrival.burst) {
+                config.put("burst_size", plan.burstSize());
+            }
         }
-        config.put("num_requests", plan.numRequests());
+        config.put("num_requests", plan.numRequests() == Integer.MAX_VALUE ? -1 : plan.numRequests());
         if (plan.duration() == null) {
             config.putNull("duration_s");
         } else {
@@ -184,6 +460,11 @@ public final class BenchServingCommand implements Callable<Integer> {
         }
         config.put("num_warmup", plan.numWarmup());
         config.put("workload", requests.name());
+        config.set("workload_params", StreamDecoder.mapper().valueToTree(requests.params()));
+        config.put("api_keys", !settings.apiKeysByTenant().isEmpty() ? (apiKeysFile != null ? "api-keys-file" : "admin-api")
+                : settings.apiKey() != null ? "one" : "none");
+        ArrayNode metrics = config.putArray("metrics_urls");
+        scraped.forEach(u -> metrics.add(u.toString()));
         config.put("input_len", inputLen);
         config.put("output_len", outputLen);
         config.put("prompt_ids", promptIds);
@@ -191,7 +472,21 @@ public final class BenchServingCommand implements Callable<Integer> {
         config.put("temperature", settings.temperature());
         config.put("ignore_eos", settings.ignoreEos());
         config.put("timeout_s", settings.timeout().toMillis() / 1000.0);
-        report.writeTo(json.putObject("summary"));
+        ObjectNode summary = json.putObject("summary");
+        report.writeTo(summary);
+        BenchReport.putMaybe(summary, "prefix_cache_hit_rate", hitRate);
+        if (hitRateSource == null) {
+            summary.putNull("prefix_cache_hit_rate_source");
+        } else {
+            summary.put("prefix_cache_hit_rate_source", hitRateSource);
+        }
+        // cached / prompt tokens of the completed requests whose usage said: the instances' counters
+        // can differ (they count a prompt's first scheduled chunk, not the whole prompt, as queried)
+        BenchReport.putMaybe(summary, "prefix_cache_hit_rate_usage", usageHitRate);
+        ObjectNode lag = summary.putObject("sender_lag");
+        lag.put("max_ms", result.senderLag().maxMs());
+        lag.put("planned_span_ms", result.senderLag().plannedSpanMs());
+        lag.put("fell_behind", result.senderLag().fellBehind());
         ArrayNode records = json.putArray("requests");
         result.warmup().forEach(r -> BenchReport.writeRecord(records, r));
         result.measured().forEach(r -> BenchReport.writeRecord(records, r));
@@ -247,6 +542,18 @@ public final class BenchServingCommand implements Callable<Integer> {
                 default -> amount * 1000;
             };
             return Duration.ofNanos(Math.round(millis * 1e6));
+        }
+    }
+
+    /** The workload's name as the report writes it ({@code shared-prefix}); the enum's ({@code shared_prefix}) is taken too. */
+    static final class WorkloadConverter implements CommandLine.ITypeConverter<WorkloadKind> {
+        @Override
+        public WorkloadKind convert(String value) {
+            try {
+                return WorkloadKind.valueOf(value.trim().replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a workload (random, shared-prefix, few-shot, multi-turn, trace)");
+            }
         }
     }
 

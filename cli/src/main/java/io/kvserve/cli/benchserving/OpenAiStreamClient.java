@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -47,8 +48,24 @@ final class OpenAiStreamClient implements AutoCloseable {
      * @param temperature sampling temperature (0: greedy)
      * @param ignoreEos   send vLLM's {@code ignore_eos: true}, so every request generates {@code max_tokens}
      * @param timeout     the most one request may take, from send to the end of its body
+     * @param apiKeysByTenant a key per tenant (multi-tenant runs through the gateway); a request of a tenant
+     *                    not in it, or of no tenant, is sent with {@code apiKey}
      */
-    record Settings(URI baseUrl, Api api, String model, String apiKey, double temperature, boolean ignoreEos, Duration timeout) {
+    record Settings(URI baseUrl, Api api, String model, String apiKey, double temperature, boolean ignoreEos, Duration timeout,
+                    Map<String, String> apiKeysByTenant) {
+
+        Settings {
+            apiKeysByTenant = apiKeysByTenant == null ? Map.of() : Map.copyOf(apiKeysByTenant);
+        }
+
+        Settings(URI baseUrl, Api api, String model, String apiKey, double temperature, boolean ignoreEos, Duration timeout) {
+            this(baseUrl, api, model, apiKey, temperature, ignoreEos, timeout, Map.of());
+        }
+    }
+
+    private String keyOf(BenchRequest request) {
+        String key = request.tenant() == null ? null : settings.apiKeysByTenant().get(request.tenant());
+        return key != null ? key : settings.apiKey();
     }
 
     private final Settings settings;
@@ -96,7 +113,11 @@ final class OpenAiStreamClient implements AutoCloseable {
         body.put("model", settings.model());
         if (settings.api() == Api.chat) {
             ArrayNode messages = body.putArray("messages");
-            messages.addObject().put("role", "user").put("content", request.prompt());
+            if (request.messages() == null) {
+                messages.addObject().put("role", "user").put("content", request.prompt());
+            } else {
+                request.messages().forEach(m -> messages.addObject().put("role", m.role()).put("content", m.content()));
+            }
         } else if (request.promptIds() != null) {
             ArrayNode ids = body.putArray("prompt");
             request.promptIds().forEach(ids::add);
@@ -124,8 +145,9 @@ final class OpenAiStreamClient implements AutoCloseable {
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(body(request), StandardCharsets.UTF_8));
-        if (settings.apiKey() != null) {
-            builder.header("Authorization", "Bearer " + settings.apiKey());
+        String key = keyOf(request);
+        if (key != null) {
+            builder.header("Authorization", "Bearer " + key);
         }
         StreamRecorder recorder = new StreamRecorder();
         AtomicReference<SseBodySubscriber> stream = new AtomicReference<>();

@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * {@code benchmark_serving} draws them with {@code burstiness = 1}. The same seed gives the same
  * times. An infinite rate sends everything at time 0.
  */
-final class PoissonArrivals {
+final class PoissonArrivals implements ArrivalSchedule {
 
     private final double rate;
     private final SplittableRandom random;
@@ -23,7 +23,8 @@ final class PoissonArrivals {
     }
 
     /** The next arrival, in seconds from the start of the run. */
-    double nextSeconds() {
+    @Override
+    public double nextSeconds() {
         if (Double.isInfinite(rate)) {
             return 0;
         }

@@ -98,6 +98,19 @@ final class PrometheusText {
         return Double.NaN;
     }
 
+    /** The sum of every sample named {@code name}, whatever its labels; NaN when there is none. */
+    double sum(String name) {
+        double sum = 0;
+        boolean found = false;
+        for (Sample s : samples) {
+            if (s.name().equals(name)) {
+                sum += s.value();
+                found = true;
+            }
+        }
+        return found ? sum : Double.NaN;
+    }
+
     /** The cumulative buckets of the histogram {@code name} ({@code name_bucket}) with {@code labels}, by upper bound. */
     Buckets buckets(String name, Map<String, String> labels) {
         TreeMap<Double, Double> counts = new TreeMap<>();

@@ -55,6 +55,15 @@ final class RandomWorkload implements Workload {
     }
 
     @Override
+    public java.util.Map<String, Object> params() {
+        java.util.Map<String, Object> params = new java.util.LinkedHashMap<>();
+        params.put("input_len", inputLen);
+        params.put("output_len", outputLen);
+        params.put("prompt_ids", promptIds);
+        return params;
+    }
+
+    @Override
     public BenchRequest request(int index) {
         // one stream per request, split from the seed by index: request i does not depend on how many came before
         SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index);

@@ -14,9 +14,18 @@ package io.kvserve.cli.benchserving;
  * @param numOutputTokens the server's {@code usage.completion_tokens}, else the number of text chunks
  * @param usageReported whether the token counts came from a usage chunk
  * @param error         null when the request succeeded
+ * @param tenant        the workload's tenant of the request; null when the workload has none
+ * @param numCachedTokens the server's {@code usage.prompt_tokens_details.cached_tokens}; -1 when it sent none
  */
 record RequestRecord(int index, boolean warmup, double sendMs, double ttftMs, double[] itlMs, double e2eMs,
-                     int numPromptTokens, int numOutputTokens, boolean usageReported, RequestError error) {
+                     int numPromptTokens, int numOutputTokens, boolean usageReported, RequestError error,
+                     String tenant, int numCachedTokens) {
+
+    /** A record without tenant and cached tokens (the random workload's shape). */
+    RequestRecord(int index, boolean warmup, double sendMs, double ttftMs, double[] itlMs, double e2eMs,
+                  int numPromptTokens, int numOutputTokens, boolean usageReported, RequestError error) {
+        this(index, warmup, sendMs, ttftMs, itlMs, e2eMs, numPromptTokens, numOutputTokens, usageReported, error, null, -1);
+    }
 
     boolean succeeded() {
         return error == null;
@@ -29,6 +38,6 @@ record RequestRecord(int index, boolean warmup, double sendMs, double ttftMs, do
 
     static RequestRecord failed(BenchRequest request, boolean warmup, double sendMs, double e2eMs, RequestError error) {
         return new RequestRecord(request.index(), warmup, sendMs, Double.NaN, new double[0], e2eMs,
-                request.numPromptTokensHint(), 0, false, error);
+                request.numPromptTokensHint(), 0, false, error, request.tenant(), -1);
     }
 }

@@ -53,7 +53,9 @@ final class StreamDecoder {
         }
         JsonNode usage = chunk.get("usage");
         if (usage != null && usage.isObject()) {
-            events.add(new StreamEvent.Usage(usage.path("prompt_tokens").asInt(0), usage.path("completion_tokens").asInt(0)));
+            JsonNode cached = usage.path("prompt_tokens_details").path("cached_tokens");
+            events.add(new StreamEvent.Usage(usage.path("prompt_tokens").asInt(0), usage.path("completion_tokens").asInt(0),
+                    cached.isNumber() ? cached.asInt() : -1));
         }
         return events.isEmpty() ? List.of(new StreamEvent.Malformed(data)) : events;
     }

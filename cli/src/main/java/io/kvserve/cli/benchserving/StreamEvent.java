@@ -7,8 +7,16 @@ sealed interface StreamEvent {
     record Content(String text) implements StreamEvent {
     }
 
-    /** The usage chunk ({@code stream_options.include_usage}); it may also carry content in other servers. */
-    record Usage(int promptTokens, int completionTokens) implements StreamEvent {
+    /**
+     * The usage chunk ({@code stream_options.include_usage}); it may also carry content in other servers.
+     *
+     * @param numCachedTokens {@code usage.prompt_tokens_details.cached_tokens}; -1 when the server sent none
+     */
+    record Usage(int promptTokens, int completionTokens, int numCachedTokens) implements StreamEvent {
+
+        Usage(int promptTokens, int completionTokens) {
+            this(promptTokens, completionTokens, -1);
+        }
     }
 
     /** An {@code {"error": {...}}} object sent mid-stream. */

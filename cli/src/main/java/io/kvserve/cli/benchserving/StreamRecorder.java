@@ -71,7 +71,7 @@ final class StreamRecorder {
         int numPrompt = usage != null ? usage.promptTokens() : request.numPromptTokensHint();
         int numOutput = usage != null ? usage.completionTokens() : numContentChunks;
         return new RequestRecord(request.index(), warmup, sendMs, millis(contentNanos[0] - sendNanos), itlMs, e2eMs,
-                numPrompt, numOutput, usage != null, null);
+                numPrompt, numOutput, usage != null, null, request.tenant(), usage != null ? usage.numCachedTokens() : -1);
     }
 
     private static double millis(long nanos) {

@@ -40,6 +40,7 @@ class BenchServingEndToEndTest {
     enum Mode { STREAM, EVERY_THIRD_429, STALL, BREAK_MID_STREAM }
 
     volatile Mode mode = Mode.STREAM;
+    volatile boolean prometheus = true;
     final AtomicInteger numRequests = new AtomicInteger();
     final ConcurrentLinkedQueue<JsonNode> bodies = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<String> authorizations = new ConcurrentLinkedQueue<>();
@@ -59,6 +60,17 @@ class BenchServingEndToEndTest {
                 "{\"object\":\"list\",\"data\":[{\"id\":\"test-model\",\"object\":\"model\"},{\"id\":\"other\",\"object\":\"model\"}]}"));
         server.createContext("/v1/chat/completions", exchange -> complete(exchange, true));
         server.createContext("/v1/completions", exchange -> complete(exchange, false));
+        // an instance's prefix-cache counters: 3 of every 4 prompt tokens looked up are hits
+        server.createContext("/actuator/prometheus", exchange -> {
+            int n = numRequests.get();
+            byte[] text = ("# TYPE vllm:prefix_cache_queries_total counter\n"
+                    + "vllm:prefix_cache_queries_total{model_name=\"m\"} " + (4.0 * n) + "\n"
+                    + "vllm:prefix_cache_hits_total{model_name=\"m\"} " + (3.0 * n) + "\n").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(prometheus ? 200 : 404, text.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(text);
+            }
+        });
         server.start();
         url = "http://127.0.0.1:" + server.getAddress().getPort();
     }
@@ -71,8 +83,10 @@ class BenchServingEndToEndTest {
     private void complete(HttpExchange exchange, boolean chat) throws IOException {
         maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
         try {
-            bodies.add(JsonMapper.builder().build().readTree(exchange.getRequestBody().readAllBytes()));
+            JsonNode body = JsonMapper.builder().build().readTree(exchange.getRequestBody().readAllBytes());
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
+            ((tools.jackson.databind.node.ObjectNode) body).put("_authorization", auth == null ? "" : auth);
+            bodies.add(body);
             authorizations.add(auth == null ? "" : auth);
             int n = numRequests.incrementAndGet();
             if (mode == Mode.EVERY_THIRD_429 && n % 3 == 0) {
@@ -100,7 +114,8 @@ class BenchServingEndToEndTest {
                         return;
                     }
                 }
-                event(out, "{\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":" + NUM_CHUNKS + ",\"total_tokens\":13}}");
+                event(out, "{\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":" + NUM_CHUNKS + ",\"total_tokens\":13,"
+                        + "\"prompt_tokens_details\":{\"cached_tokens\":6}}}");
                 event(out, "[DONE]");
             }
         } catch (IOException e) {
@@ -232,13 +247,148 @@ class BenchServingEndToEndTest {
         mode = Mode.STALL;
         Run stalled = run("--url", url, "--model", "m", "-c", "1", "-n", "1", "--warmup", "0", "--timeout", "300ms",
                 "--input-len", "4", "--output-len", "4");
-        assertThat(stalled.exitCode()).as(stalled.err()).isZero();
+        assertThat(stalled.exitCode()).as("all measured requests failed").isEqualTo(1);
+        assertThat(stalled.err()).contains("all 1 measured requests failed");
         assertThat(stalled.json().get("summary").get("errors").get("timeout").asInt()).isEqualTo(1);
         assertThat(stalled.json().get("summary").get("duration_s").asDouble()).isLessThan(5);
 
         mode = Mode.BREAK_MID_STREAM;
         Run broken = run("--url", url, "--model", "m", "-c", "1", "-n", "2", "--warmup", "0", "--input-len", "4", "--output-len", "4");
         assertThat(broken.json().get("summary").get("errors").get("stream:server_error").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void sharedPrefix_keysPerTenant_sendsEachTenantsKey_andBreaksDownPerTenant() throws IOException {
+        mode = Mode.EVERY_THIRD_429;
+        Path keys = dir.resolve("keys.txt");
+        java.nio.file.Files.writeString(keys, "# tenant=key\nacme=sk-acme\nglobex=sk-globex\n\ninitech = sk-initech\n");
+        Run r = run("--url", url, "--model", "m", "--workload", "shared-prefix", "--api-keys-file", keys.toString(),
+                "--shared-prefix-len", "8", "--system-prompt-len", "16:32", "--question-len", "4", "--output-len", "4",
+                "-c", "3", "-n", "30", "--warmup", "0", "--slo-ttft-ms", "60000", "--slo-tpot-ms", "60000");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+
+        // each request went with the key of the tenant whose system prompt it carries
+        assertThat(bodies).hasSize(30).allSatisfy(body -> {
+            String system = body.get("messages").get(0).get("content").asString();
+            String tenant = system.substring(system.indexOf("Tenant ") + 7, system.indexOf(". ", system.indexOf("Tenant ")));
+            assertThat(body.get("_authorization").asString()).isEqualTo("Bearer sk-" + tenant);
+        });
+        JsonNode summary = r.json().get("summary");
+        JsonNode tenants = summary.get("tenants");
+        assertThat(tenants.propertyNames()).containsExactlyInAnyOrder("acme", "globex", "initech");
+        int completed = 0;
+        int failed = 0;
+        for (String t : tenants.propertyNames()) {
+            JsonNode figures = tenants.get(t);
+            completed += figures.get("completed").asInt();
+            failed += figures.get("failed").asInt();
+            if (figures.get("completed").asInt() > 0) {
+                assertThat(figures.get("median_ttft_ms").asDouble()).isGreaterThanOrEqualTo(TTFT_DELAY_MS);
+                assertThat(figures.get("p99_ttft_ms").asDouble()).isGreaterThanOrEqualTo(figures.get("median_ttft_ms").asDouble());
+                assertThat(figures.get("prefix_cache_hit_rate").asDouble()).isEqualTo(6.0 / 9);
+            }
+        }
+        assertThat(completed).isEqualTo(20);
+        assertThat(failed).isEqualTo(10);
+        assertThat(summary.get("errors").get("http_429:rate_limit_exceeded").asInt()).isEqualTo(10);
+        // the instance's counters, scraped before and after: 3 hits per 4 queries
+        assertThat(summary.get("prefix_cache_hit_rate").asDouble()).isEqualTo(0.75);
+        assertThat(summary.get("prefix_cache_hit_rate_source").asString()).isEqualTo("prometheus");
+        assertThat(summary.get("prefix_cache_hit_rate_usage").asDouble()).isEqualTo(6.0 / 9);
+        // generous SLOs: every completed request is good, failed ones are not
+        assertThat(summary.get("goodput").get("fraction").asDouble()).isEqualTo(20.0 / 30);
+        assertThat(summary.get("goodput").get("slo_ttft_ms").asDouble()).isEqualTo(60000);
+        assertThat(summary.get("fluidity_index").get("mean").asDouble()).isEqualTo(1.0);
+        assertThat(summary.get("sender_lag").get("fell_behind").asBoolean()).isFalse();
+        JsonNode config = r.json().get("config");
+        assertThat(config.get("workload").asString()).isEqualTo("shared-prefix");
+        assertThat(config.get("arrival").asString()).isEqualTo("closed");
+        assertThat(config.get("workload_params").get("tenants").size()).isEqualTo(3);
+        for (JsonNode req : r.json().get("requests")) {
+            assertThat(req.get("tenant").asString()).isIn("acme", "globex", "initech");
+            if (req.get("error").isNull()) {
+                assertThat(req.get("cached_tokens").asInt()).isEqualTo(6);
+            } else {
+                assertThat(req.get("cached_tokens").isNull()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void noMetricsEndpoint_hitRateFromUsage_andNoSlo_goodputIsCompletedRate() {
+        prometheus = false;
+        Run r = run("--url", url, "--model", "m", "-c", "2", "-n", "4", "--warmup", "0", "--input-len", "4", "--output-len", "4");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode summary = r.json().get("summary");
+        assertThat(summary.get("prefix_cache_hit_rate").asDouble()).isEqualTo(6.0 / 9);
+        assertThat(summary.get("prefix_cache_hit_rate_source").asString()).isEqualTo("usage");
+        assertThat(summary.get("goodput").get("slo_ttft_ms").isNull()).isTrue();
+        assertThat(summary.get("goodput").get("fraction").asDouble()).isEqualTo(1.0);
+        assertThat(summary.get("fluidity_index").get("mean").isNull()).isTrue();
+        assertThat(summary.get("tenants").isEmpty()).isTrue();
+        assertThat(r.json().get("requests").get(0).get("tenant").isNull()).isTrue();
+    }
+
+    @Test
+    void trace_replaysTimestamps_andSkipsMalformedLinesNamingThem() throws IOException {
+        Path trace = dir.resolve("trace.jsonl");
+        java.nio.file.Files.writeString(trace, String.join("\n",
+                "{\"timestamp_ms\": 1000, \"tenant\": \"a\", \"prompt\": \"one two three\", \"max_tokens\": 3}",
+                "{\"timestamp_ms\": 1300, \"messages\": [{\"role\": \"user\", \"content\": \"hello there\"}]}",
+                "{\"timestamp_ms\": 1400, \"prompt\": ",
+                "{\"timestamp_ms\": 1600, \"tenant\": \"b\", \"messages\": [{\"role\": \"system\", \"content\": \"be brief\"},"
+                        + " {\"role\": \"user\", \"content\": \"why\"}]}"));
+        Run r = run("--url", url, "--model", "m", "--workload", "trace", "--trace", trace.toString(), "--output-len", "5");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains(trace + ":3: not JSON");
+        JsonNode config = r.json().get("config");
+        assertThat(config.get("arrival").asString()).isEqualTo("trace");
+        assertThat(config.get("workload_params").get("num_skipped_lines").asInt()).isEqualTo(1);
+        JsonNode requests = r.json().get("requests");
+        assertThat(requests.size()).isEqualTo(3);
+        double[] expectedMs = {0, 300, 600};
+        for (int i = 0; i < 3; i++) {
+            assertThat(requests.get(i).get("send_ms").asDouble()).isBetween(expectedMs[i], expectedMs[i] + 100);
+        }
+        assertThat(requests.get(0).get("tenant").asString()).isEqualTo("a");
+        assertThat(requests.get(1).get("tenant").isNull()).isTrue();
+        assertThat(requests.get(2).get("tenant").asString()).isEqualTo("b");
+        List<JsonNode> sent = new ArrayList<>(bodies);
+        sent.sort(java.util.Comparator.comparingInt(b -> b.get("messages").size()));
+        assertThat(sent.get(2).get("messages").get(0).get("content").asString()).isEqualTo("be brief");
+        assertThat(bodies).anySatisfy(b -> assertThat(b.get("max_tokens").asInt()).isEqualTo(3));
+        assertThat(bodies).filteredOn(b -> b.get("max_tokens").asInt() == 5).hasSize(2);
+    }
+
+    @Test
+    void apiKeysFile_missingATenantOfTheTrace_isRefusedNamingIt() throws IOException {
+        Path keys = dir.resolve("keys.txt");
+        java.nio.file.Files.writeString(keys, "a=sk-a\n");
+        Path trace = dir.resolve("t.jsonl");
+        java.nio.file.Files.writeString(trace, "{\"timestamp_ms\": 0, \"tenant\": \"a\", \"prompt\": \"x\"}\n"
+                + "{\"timestamp_ms\": 10, \"tenant\": \"b\", \"prompt\": \"y\"}\n");
+        Run r = run("--url", url, "--model", "m", "--workload", "trace", "--trace", trace.toString(), "--api-keys-file", keys.toString());
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("no API key for tenant(s) [b]");
+        assertThat(numRequests.get()).isZero();
+    }
+
+    @Test
+    void bursts_sendEachBurstAtOnce_atTheMeanRate() {
+        Run r = run("--url", url, "--model", "m", "--request-rate", "10", "--arrival", "burst", "--burst-size", "3", "-n", "6",
+                "--input-len", "4", "--output-len", "4");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.json().get("config").get("arrival").asString()).isEqualTo("burst");
+        assertThat(r.json().get("config").get("burst_size").asInt()).isEqualTo(3);
+        JsonNode requests = r.json().get("requests");
+        for (int i = 0; i < 6; i++) {
+            double sendMs = requests.get(i).get("send_ms").asDouble();
+            if (i < 3) {
+                assertThat(sendMs).isLessThan(100);
+            } else {
+                assertThat(sendMs).isBetween(300.0, 400.0);
+            }
+        }
     }
 
     @Test
@@ -258,19 +408,34 @@ class BenchServingEndToEndTest {
     }
 
     @Test
-    void refusedConnection_isAConnectionError() throws IOException {
+    void unreachableTarget_failsAtOnceWithOneLine() throws IOException {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
         Run r = run("--url", "http://127.0.0.1:" + closedPort, "--model", "m", "-c", "2", "-n", "3", "--warmup", "0");
-        assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.json().get("summary").get("failed").asInt()).isEqualTo(3);
-        assertThat(r.json().get("summary").get("errors").propertyNames()).singleElement().asString().startsWith("connection:");
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("cannot reach http://127.0.0.1:" + closedPort).contains("is the server up");
+        assertThat(r.json()).isNull();
+    }
 
-        Run noModel = run("--url", "http://127.0.0.1:" + closedPort, "-n", "1");
-        assertThat(noModel.exitCode()).isNotZero();
-        assertThat(noModel.err()).contains("/v1/models").contains("--model");
+    @Test
+    void serverThatDropsEveryConnection_countsConnectionErrors_andExitsNonZero() throws IOException {
+        try (ServerSocket dropping = new ServerSocket(0)) {
+            Thread.ofVirtual().start(() -> {
+                while (!dropping.isClosed()) {
+                    try {
+                        dropping.accept().close();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            Run r = run("--url", "http://127.0.0.1:" + dropping.getLocalPort(), "--model", "m", "-c", "2", "-n", "3", "--warmup", "0");
+            assertThat(r.exitCode()).isEqualTo(1);
+            assertThat(r.json().get("summary").get("failed").asInt()).isEqualTo(3);
+            assertThat(r.json().get("summary").get("errors").propertyNames()).singleElement().asString().startsWith("connection:");
+        }
     }
 
     @Test
@@ -284,6 +449,17 @@ class BenchServingEndToEndTest {
         BenchServingCommand timed = new BenchServingCommand();
         new CommandLine(timed).parseArgs("--request-rate", "inf", "--duration", "1m");
         assertThat(timed.plan()).isEqualTo(new LoadRunner.Plan(0, Double.POSITIVE_INFINITY, 0, -1, java.time.Duration.ofMinutes(1), 0, 0));
+        assertThat(plan("--arrival", "burst")).contains("--arrival burst needs --request-rate");
+        assertThat(plan("--arrival", "trace")).contains("give --workload trace --trace FILE");
+        assertThat(plan("--workload", "trace", "-c", "2", "--arrival", "trace")).contains("--arrival trace is an open loop");
+        assertThat(plan("--request-rate", "inf", "--arrival", "burst")).contains("finite --request-rate");
+        BenchServingCommand trace = new BenchServingCommand();
+        new CommandLine(trace).parseArgs("--workload", "trace");
+        assertThat(trace.plan().arrival()).isEqualTo(LoadRunner.Arrival.trace);
+        assertThat(trace.plan().numWarmup()).isZero();
+        BenchServingCommand bursts = new BenchServingCommand();
+        new CommandLine(bursts).parseArgs("--request-rate", "4", "--arrival", "burst", "--burst-size", "5");
+        assertThat(bursts.plan()).isEqualTo(new LoadRunner.Plan(0, 4, 0, 1000, null, 0, 0, LoadRunner.Arrival.burst, 5));
         Run ids = run("--url", url, "--model", "m", "--prompt-ids");
         assertThat(ids.exitCode()).isNotZero();
         assertThat(ids.err()).contains("--api completions");

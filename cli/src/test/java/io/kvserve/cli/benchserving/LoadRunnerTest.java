@@ -80,4 +80,63 @@ class LoadRunnerTest {
             assertThat(records.get(i).sendMs()).isBetween(expected[i] * 1000, expected[i] * 1000 + 50);
         }
     }
+
+    @Test
+    void run_senderSlowerThanTheRate_fallsBehind_andSaysSo() throws Exception {
+        // each send blocks the sender 20 ms; bursts of 1 at 200/s ask for one every 5 ms
+        LoadRunner.Sender slow = (request, warmup, start) -> {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return CompletableFuture.completedFuture(new RequestRecord(request.index(), warmup, 0, 1, new double[0], 1, 1, 1, true, null));
+        };
+        LoadRunner.Result result = new LoadRunner(WORKLOAD, slow)
+                .run(new LoadRunner.Plan(0, 200, 0, 20, null, 0, 0, LoadRunner.Arrival.burst, 1));
+        // the 20th request is due at 95 ms and goes at about 19 x 20 = 380 ms
+        assertThat(result.senderLag().plannedSpanMs()).isEqualTo(95.0);
+        assertThat(result.senderLag().maxMs()).isGreaterThan(200);
+        assertThat(result.senderLag().fellBehind()).isTrue();
+    }
+
+    @Test
+    void run_waitingForAConcurrencySlot_isNotSenderLag() throws Exception {
+        // 10 requests due every 10 ms, each taking 50 ms, one at a time: they go every 50 ms, as intended
+        FakeSender sender = new FakeSender(50);
+        LoadRunner.Result result = new LoadRunner(WORKLOAD, sender)
+                .run(new LoadRunner.Plan(0, 100, 1, 10, null, 0, 0, LoadRunner.Arrival.burst, 1));
+        assertThat(result.measured().getLast().sendMs()).isGreaterThan(400);
+        assertThat(result.senderLag().fellBehind()).isFalse();
+        assertThat(result.senderLag().maxMs()).isLessThan(30); // scheduling noise only: the 400 ms of slot waits are not counted
+    }
+
+    @Test
+    void run_finiteWorkload_stopsAtItsEnd() throws Exception {
+        Workload three = new Workload() {
+            @Override
+            public String name() {
+                return "three";
+            }
+
+            @Override
+            public BenchRequest request(int index) {
+                return new BenchRequest(index, "p" + index, null, 1, 1);
+            }
+
+            @Override
+            public int size() {
+                return 3;
+            }
+
+            @Override
+            public java.util.Map<String, Object> params() {
+                return java.util.Map.of();
+            }
+        };
+        FakeSender sender = new FakeSender(1);
+        LoadRunner.Result result = new LoadRunner(three, sender).run(new LoadRunner.Plan(2, 0, 0, 100, null, 1, 0));
+        assertThat(result.warmup()).extracting(RequestRecord::index).containsExactly(0);
+        assertThat(result.measured()).extracting(RequestRecord::index).containsExactly(1, 2);
+    }
 }
