@@ -1,5 +1,7 @@
 package io.kvserve.cli.benchserving;
 
+import io.kvserve.cli.benchserving.report.ServingReports;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -190,6 +192,9 @@ public final class BenchServingCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the configuration, the figures and every request's record to this file.")
     Path jsonFile;
 
+    @Option(names = "--report", paramLabel = "DIR", description = "Also write report.md and the PNG plots of this run into DIR (as bench-report does; the JSON goes to DIR/run.json unless --json names it).")
+    Path reportDir;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -264,9 +269,16 @@ public final class BenchServingCommand implements Callable<Integer> {
                     result.senderLag().maxMs(), result.senderLag().plannedSpanMs());
         }
         out.flush();
+        if (jsonFile == null && reportDir != null) {
+            jsonFile = reportDir.resolve("run.json");
+        }
         if (jsonFile != null) {
             writeJson(plan, settings, requests, result, report, hitRate, hitRateSource, usageHitRate, scraped);
             out.println("wrote " + jsonFile);
+            out.flush();
+        }
+        if (reportDir != null) {
+            ServingReports.write(List.of(jsonFile), reportDir, out);
             out.flush();
         }
         if (report.numSucceeded() == 0) {

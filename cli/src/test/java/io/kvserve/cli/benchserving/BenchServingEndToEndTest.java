@@ -219,6 +219,19 @@ class BenchServingEndToEndTest {
     }
 
     @Test
+    void report_writesTheRunsTableAndPlotsBesideItsJson() throws IOException {
+        Path reportDir = dir.resolve("report-" + System.nanoTime());
+        Run r = run("--url", url, "--model", "m", "-c", "2", "-n", "4", "--warmup", "0", "--input-len", "4",
+                "--output-len", "4", "--report", reportDir.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        String table = java.nio.file.Files.readString(reportDir.resolve("report.md"));
+        double p99 = r.json().get("summary").get("p99_ttft_ms").asDouble();
+        assertThat(table).contains(String.format(java.util.Locale.ROOT, "%.2f", p99));
+        assertThat(javax.imageio.ImageIO.read(reportDir.resolve("latency-cdf.png").toFile())).isNotNull();
+        assertThat(r.out()).contains(reportDir.resolve("report.md").toString());
+    }
+
+    @Test
     void rateLimited_429s_areCountedByTypeAndTheRunGoesOn() {
         mode = Mode.EVERY_THIRD_429;
         Run r = run("--url", url, "--model", "m", "-c", "2", "-n", "6", "--warmup", "0", "--input-len", "4", "--output-len", "4");
