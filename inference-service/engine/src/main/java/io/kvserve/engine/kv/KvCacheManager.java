@@ -39,8 +39,9 @@ import java.util.OptionalInt;
  * that hash ({@code chain.get(i)} names block i); vLLM caches at allocation too, since the step that
  * follows writes exactly those tokens.
  *
- * <p>Statistics count prompt tokens on a request's first successful call: queries += numNewTokens,
- * hits += cached tokens (vLLM's {@code prefix_cache_queries}/{@code prefix_cache_hits}).
+ * <p>Statistics count prompt tokens on a request's first successful call: queries += the tokens the
+ * lookup stood for (the caller's whole prompt, else numNewTokens), hits += cached tokens (vLLM's
+ * {@code prefix_cache_queries}/{@code prefix_cache_hits}).
  *
  * <p>Limit: the prefix is matched only on the first call, so with chunked prefill the first call
  * should pass the whole prompt's tokens, or the hit is capped by the first chunk.
@@ -122,6 +123,18 @@ public final class KvCacheManager {
      * block 0 first; it may be shorter or longer than the table). See the class comment.
      */
     public AllocationResult allocateSlots(String requestId, int numNewTokens, List<BlockHash> chain) {
+        return allocateSlots(requestId, numNewTokens, chain, numNewTokens);
+    }
+
+    /**
+     * As {@link #allocateSlots(String, int, List)}, counting {@code numQueriedTokens} as the tokens
+     * the first call's prefix lookup stood for: the request's whole prompt, as vLLM counts
+     * {@code prefix_cache_queries}, where a chunked prefill's first call passes only the hit and the
+     * first chunk (counting those made the hit rate read high: a 2k-token prompt with 1.7k cached
+     * tokens and a 256-token chunk counted 1.7k of 1.97k).
+     */
+    public AllocationResult allocateSlots(String requestId, int numNewTokens, List<BlockHash> chain,
+                                          int numQueriedTokens) {
         Objects.requireNonNull(requestId, "requestId");
         Objects.requireNonNull(chain, "chain");
         if (numNewTokens < 0) {
@@ -159,7 +172,7 @@ public final class KvCacheManager {
                 req.append(id);
             }
             req.numHashedBlocks = hit.numBlocks();
-            prefixCacheQueries += numNewTokens;
+            prefixCacheQueries += Math.max(numQueriedTokens, numNewTokens);
             prefixCacheHits += hit.numTokens();
         }
         for (int id : newBlockIds) {

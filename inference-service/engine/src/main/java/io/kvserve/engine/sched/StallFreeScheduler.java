@@ -164,7 +164,8 @@ public final class StallFreeScheduler implements Scheduler {
                 int numHitBlocks = Math.min(hit.numBlocks(), (r.numTokens() - 1) / blockSize);
                 int numHitTokens = numHitBlocks * blockSize;
                 int numNew = Math.min(r.numTokens() - numHitTokens, budget);
-                AllocationResult result = kv.allocateSlots(r.requestId(), numHitTokens + numNew, r.blockHashes());
+                AllocationResult result = kv.allocateSlots(r.requestId(), numHitTokens + numNew, r.blockHashes(),
+                        r.numTokens());
                 if (!(result instanceof AllocationResult.Allocated allocated)) {
                     break;
                 }

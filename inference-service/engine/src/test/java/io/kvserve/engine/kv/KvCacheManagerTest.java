@@ -57,6 +57,25 @@ class KvCacheManagerTest {
     }
 
     @Test
+    void allocateSlots_firstChunkOfAChunkedPrompt_countsTheWholePromptAsQueried() {
+        int[] prompt = tokens(20, 1);
+        allocate("a", Arrays.copyOf(prompt, 13), TENANT_A); // caches blocks 0..2
+        long queries = manager.prefixCacheQueries();
+        long hits = manager.prefixCacheHits();
+
+        // "b" asks for 20 tokens; its first call carries the 12 cached ones and a chunk of 4
+        AllocationResult result = manager.allocateSlots("b", 16, hasher.hashChain(TENANT_A, prompt, prompt.length), 20);
+        live.add("b");
+
+        assertThat(result).isInstanceOf(Allocated.class);
+        assertThat(((Allocated) result).numCachedTokens()).isEqualTo(12);
+        assertThat(manager.prefixCacheQueries() - queries).as("the whole prompt, not hit + chunk").isEqualTo(20);
+        assertThat(manager.prefixCacheHits() - hits).isEqualTo(12);
+        manager.allocateSlots("b", 4, hasher.hashChain(TENANT_A, prompt, prompt.length), 20);
+        assertThat(manager.prefixCacheQueries() - queries).as("later chunks query nothing").isEqualTo(20);
+    }
+
+    @Test
     void allocateSlots_prefixOfAFinishedRequest_revivesItsFreeBlocks() {
         int[] prompt = tokens(9, 2);
         allocate("a", prompt, TENANT_A);
