@@ -164,6 +164,27 @@ public final class BenchServingCommand implements Callable<Integer> {
             + "usage.prompt_tokens_details.cached_tokens when sent.")
     java.util.List<String> metricsUrls;
 
+    @Option(names = "--publish-prefix-url", paramLabel = "KVSHARE_URL", description = "shared-prefix: before the run, publish the "
+            + "workload's shared prefix for the model through this kvshare's operator API (PUT /v1/admin/published/MODEL/NAME), so it "
+            + "hits for every tenant; the ids are the chat-rendered prompt's, from --tokenizer-model, whole blocks only.")
+    String publishPrefixUrl;
+
+    @Option(names = "--tokenizer-model", paramLabel = "FILE", description = "With --publish-prefix-url: the served model's file (.gguf "
+            + "or HF directory), whose tokenizer and chat template turn the shared prefix into the ids the scheduler sees.")
+    Path tokenizerModel;
+
+    @Option(names = "--kvshare-operator-token", description = "With --publish-prefix-url: kvshare's operator token (default: "
+            + "$KVSHARE_OPERATOR_TOKEN, else local-operator, the default of bin/kvserve up).")
+    String kvshareOperatorToken;
+
+    @Option(names = "--publish-prefix-name", defaultValue = "bench-shared-prefix", description = "With --publish-prefix-url: the "
+            + "published prefix's name (default ${DEFAULT-VALUE}; publishing again under it replaces it).")
+    String publishPrefixName;
+
+    @Option(names = "--kv-block-size", defaultValue = "16", description = "With --publish-prefix-url: the platform's KV block size in "
+            + "tokens; the published ids are cut to whole blocks (default ${DEFAULT-VALUE}).")
+    int kvBlockSize;
+
     @Option(names = "--input-len", defaultValue = "1024", description = "Prompt length in tokens, approximately for text (default ${DEFAULT-VALUE}).")
     int inputLen;
 
@@ -198,6 +219,10 @@ public final class BenchServingCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private PrefixPublisher.Prefix published;
+    private int publishedBlocksChecked = -1;
+    private double[][] instanceDeltas;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         LoadRunner.Plan plan = plan();
@@ -229,6 +254,10 @@ public final class BenchServingCommand implements Callable<Integer> {
                 timeout, keysByTenant);
 
         out.println(describe(plan, settings, requests));
+        published = null;
+        if (publishPrefixUrl != null) {
+            published = publishPrefix(requests, settings.model(), out);
+        }
         if (!requests.tenants().isEmpty() && keysByTenant.isEmpty()) {
             out.println("bench-serving: tenants " + requests.tenants() + " are labels of the workload only: every request goes with the "
                     + "same key (or none), so the server cannot tell them apart; an instance counts all of them as tenant 'default'");
@@ -239,11 +268,23 @@ public final class BenchServingCommand implements Callable<Integer> {
         out.flush();
         List<URI> scraped = metricsUrls == null || metricsUrls.isEmpty() ? List.of(baseUrl) : metricsUrls.stream().map(BenchServingCommand::baseUrl).toList();
         double[][] before = new double[1][];
+        double[][][] instancesBefore = new double[1][][];
         LoadRunner.Result result;
         try (OpenAiStreamClient client = new OpenAiStreamClient(settings)) {
-            result = new LoadRunner(requests, client::send).run(plan, () -> before[0] = scrapePrefixCache(scraped));
+            result = new LoadRunner(requests, client::send).run(plan, () -> {
+                instancesBefore[0] = scrapeInstances(scraped);
+                before[0] = sum(instancesBefore[0]);
+            });
         }
-        double[] after = scrapePrefixCache(scraped);
+        double[][] instancesAfter = scrapeInstances(scraped);
+        double[] after = sum(instancesAfter);
+        instanceDeltas = instanceDeltas(instancesBefore[0], instancesAfter);
+        if (instanceDeltas != null && scraped.size() > 1) {
+            for (int i = 0; i < scraped.size(); i++) {
+                out.printf(Locale.ROOT, "%-40s %.0f requests, prefix cache %.0f / %.0f tokens%n", "Instance " + scraped.get(i) + ":",
+                        instanceDeltas[i][2], instanceDeltas[i][0], instanceDeltas[i][1]);
+            }
+        }
         double promHitRate = before[0] != null && after != null && after[1] > before[0][1]
                 ? (after[0] - before[0][0]) / (after[1] - before[0][1]) : Double.NaN;
         double usageHitRate = ServiceLevels.usageHitRate(result.measured());
@@ -362,10 +403,45 @@ public final class BenchServingCommand implements Callable<Integer> {
 
     /** The summed {@code vllm:prefix_cache_hits} and {@code _queries} of the instances; null when any scrape fails or lacks them. */
     static double[] scrapePrefixCache(List<URI> instances) {
+        return sum(scrapeInstances(instances));
+    }
+
+    private static double[] sum(double[][] perInstance) {
+        if (perInstance == null) {
+            return null;
+        }
         double hits = 0;
         double queries = 0;
+        for (double[] instance : perInstance) {
+            hits += instance[0];
+            queries += instance[1];
+        }
+        return new double[] {hits, queries};
+    }
+
+    /** Each instance's deltas (hits, queries, finished requests) between two scrapes; null when either failed. */
+    private static double[][] instanceDeltas(double[][] before, double[][] after) {
+        if (before == null || after == null) {
+            return null;
+        }
+        double[][] deltas = new double[after.length][3];
+        for (int i = 0; i < after.length; i++) {
+            for (int j = 0; j < 3; j++) {
+                deltas[i][j] = after[i][j] - before[i][j];
+            }
+        }
+        return deltas;
+    }
+
+    /**
+     * Each instance's {@code vllm:prefix_cache_hits}, {@code _queries} and {@code vllm:request_success}
+     * totals (NaN for the last when absent); null when any scrape fails or lacks the first two.
+     */
+    static double[][] scrapeInstances(List<URI> instances) {
+        double[][] totals = new double[instances.size()][];
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
-            for (URI instance : instances) {
+            for (int i = 0; i < instances.size(); i++) {
+                URI instance = instances.get(i);
                 HttpRequest.Builder request = HttpRequest.newBuilder(instance.resolve("/actuator/prometheus")).timeout(Duration.ofSeconds(10)).GET();
                 HttpResponse<String> r = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {
@@ -377,8 +453,8 @@ public final class BenchServingCommand implements Callable<Integer> {
                 if (Double.isNaN(h) || Double.isNaN(q)) {
                     return null;
                 }
-                hits += h;
-                queries += q;
+                double finished = text.sum("vllm:request_success_total");
+                totals[i] = new double[] {h, q, Double.isNaN(finished) ? 0 : finished}; // absent until a request finishes
             }
         } catch (IOException | RuntimeException e) {
             return null;
@@ -386,7 +462,37 @@ public final class BenchServingCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             return null;
         }
-        return new double[] {hits, queries};
+        return totals;
+    }
+
+    /** Publishes the workload's shared prefix (--publish-prefix-url) and checks with kvshare that the requests' prompts match it. */
+    private PrefixPublisher.Prefix publishPrefix(Workload requests, String modelName, PrintWriter out) throws IOException, InterruptedException {
+        check(requests instanceof SharedPrefixWorkload, "--publish-prefix-url applies to --workload shared-prefix only");
+        check(tokenizerModel != null, "--publish-prefix-url needs --tokenizer-model FILE (the served model's file), to tokenize the prefix "
+                + "as the scheduler does");
+        check(kvBlockSize >= 1, "--kv-block-size " + kvBlockSize + " must be >= 1");
+        SharedPrefixWorkload shared = (SharedPrefixWorkload) requests;
+        URI kvshare = baseUrl(publishPrefixUrl);
+        String token = kvshareOperatorToken != null ? kvshareOperatorToken
+                : blankToNull(System.getenv("KVSHARE_OPERATOR_TOKEN")) != null ? System.getenv("KVSHARE_OPERATOR_TOKEN") : "local-operator";
+        PrefixPublisher.Prefix prefix = PrefixPublisher.prefixIds(tokenizerModel, shared, kvBlockSize);
+        try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build()) {
+            PrefixPublisher.publish(http, kvshare, token, modelName, publishPrefixName, prefix.tokenIds());
+            out.printf(Locale.ROOT, "bench-serving: published %d tokens (%d blocks) of the shared prefix as %s/%s at %s%n",
+                    prefix.tokenIds().length, prefix.numBlocks(), modelName, publishPrefixName, kvshare);
+            Thread.sleep(2000); // the scheduler re-reads published prefixes every second
+            int[] probe = PrefixPublisher.promptIds(tokenizerModel, shared, shared.tenants().getFirst());
+            publishedBlocksChecked = PrefixPublisher.publishedBlocksOf(http, kvshare, modelName, "bench-serving-publish-probe", probe);
+        }
+        if (publishedBlocksChecked >= 0 && publishedBlocksChecked != prefix.numBlocks()) {
+            throw new IllegalStateException("kvshare matches " + publishedBlocksChecked + " published blocks of a request's prompt, not the "
+                    + prefix.numBlocks() + " just published: the published ids do not match the prompts");
+        }
+        out.println(publishedBlocksChecked >= 0
+                ? "bench-serving: kvshare matches all " + publishedBlocksChecked + " published blocks at the start of a request's prompt"
+                : "bench-serving: WARNING: kvshare did not answer the check of the published prefix (POST /v1/hits)");
+        out.flush();
+        return prefix;
     }
 
     /** The load's shape from the options, with the defaults filled in. */
@@ -472,7 +578,16 @@ public final class BenchServingCommand implements Callable<Integer> {
         }
         config.put("num_warmup", plan.numWarmup());
         config.put("workload", requests.name());
-        config.set("workload_params", StreamDecoder.mapper().valueToTree(requests.params()));
+        ObjectNode params = (ObjectNode) StreamDecoder.mapper().valueToTree(requests.params());
+        if (published != null) {
+            params.put("published_prefix_tokens", published.tokenIds().length);
+            params.put("published_prefix_blocks", published.numBlocks());
+            params.put("published_prefix_rendered_tokens", published.renderedHeadTokens());
+            params.put("published_prefix_name", publishPrefixName);
+            params.put("published_prefix_kvshare_url", publishPrefixUrl);
+            params.put("published_prefix_blocks_matched", publishedBlocksChecked);
+        }
+        config.set("workload_params", params);
         config.put("api_keys", !settings.apiKeysByTenant().isEmpty() ? (apiKeysFile != null ? "api-keys-file" : "admin-api")
                 : settings.apiKey() != null ? "one" : "none");
         ArrayNode metrics = config.putArray("metrics_urls");
@@ -499,6 +614,16 @@ public final class BenchServingCommand implements Callable<Integer> {
         lag.put("max_ms", result.senderLag().maxMs());
         lag.put("planned_span_ms", result.senderLag().plannedSpanMs());
         lag.put("fell_behind", result.senderLag().fellBehind());
+        if (instanceDeltas != null) {
+            ArrayNode instances = summary.putArray("instances");
+            for (int i = 0; i < scraped.size(); i++) {
+                ObjectNode instance = instances.addObject();
+                instance.put("metrics_url", scraped.get(i).toString());
+                instance.put("requests", instanceDeltas[i][2]);
+                instance.put("prefix_cache_hits", instanceDeltas[i][0]);
+                instance.put("prefix_cache_queries", instanceDeltas[i][1]);
+            }
+        }
         ArrayNode records = json.putArray("requests");
         result.warmup().forEach(r -> BenchReport.writeRecord(records, r));
         result.measured().forEach(r -> BenchReport.writeRecord(records, r));

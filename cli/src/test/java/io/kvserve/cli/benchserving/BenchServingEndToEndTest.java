@@ -46,6 +46,10 @@ class BenchServingEndToEndTest {
     final ConcurrentLinkedQueue<String> authorizations = new ConcurrentLinkedQueue<>();
     final AtomicInteger maxInFlight = new AtomicInteger();
     final AtomicInteger inFlight = new AtomicInteger();
+    final ConcurrentLinkedQueue<String> published = new ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedQueue<JsonNode> hitQueries = new ConcurrentLinkedQueue<>();
+    volatile JsonNode publishedBody;
+    volatile int publishStatus = 200;
     HttpServer server;
     String url;
 
@@ -70,6 +74,26 @@ class BenchServingEndToEndTest {
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(text);
             }
+        });
+        // kvshare's operator API and hit query, for --publish-prefix-url
+        server.createContext("/v1/admin/published/", exchange -> {
+            published.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + " "
+                    + exchange.getRequestHeaders().getFirst("Authorization"));
+            publishedBody = JsonMapper.builder().build().readTree(exchange.getRequestBody().readAllBytes());
+            respond(exchange, publishStatus, publishStatus == 200 ? "{}" : "{\"error\":{\"message\":\"operator token required\"}}");
+        });
+        server.createContext("/v1/hits", exchange -> {
+            JsonNode query = JsonMapper.builder().build().readTree(exchange.getRequestBody().readAllBytes());
+            hitQueries.add(query);
+            JsonNode ids = publishedBody == null ? null : publishedBody.get("token_ids");
+            JsonNode prompt = query.get("queries").get(0).get("token_ids");
+            int blocks = 0; // leading whole blocks of the prompt that are the published ids
+            while (ids != null && (blocks + 1) * 16 <= ids.size() && (blocks + 1) * 16 <= prompt.size()
+                    && java.util.stream.IntStream.range(blocks * 16, (blocks + 1) * 16).allMatch(i -> ids.get(i).asInt() == prompt.get(i).asInt())) {
+                blocks++;
+            }
+            respond(exchange, 200, "{\"status\":\"ok\",\"block_size\":16,\"results\":[{\"num_blocks\":1,\"num_published_blocks\":"
+                    + blocks + ",\"instances\":[]}]}");
         });
         server.start();
         url = "http://127.0.0.1:" + server.getAddress().getPort();
@@ -216,6 +240,62 @@ class BenchServingEndToEndTest {
         assertThat(r.out()).contains("Successful requests:                     8")
                 .contains("Mean TTFT (ms):").contains("P99 ITL (ms):").contains("(none)");
         assertThat(r.json().get("config").get("mode").asString()).isEqualTo("closed_loop");
+    }
+
+    private Path tinyModel() {
+        Path model = dir.resolve("tiny.gguf");
+        int code = new CommandLine(new io.kvserve.cli.KvserveCli()).execute("model", "generate", "--preset", "tiny", "--type", "q8_0",
+                "--seed", "3", "-o", model.toString());
+        assertThat(code).isZero();
+        return model;
+    }
+
+    @Test
+    void publishPrefix_putsTheSharedPrefixAsTheRenderedPromptsIds_wholeBlocks_andChecksTheMatch() throws IOException {
+        Path model = tinyModel();
+        Run r = run("--url", url, "--model", "m", "--workload", "shared-prefix", "--tenants", "3", "--shared-prefix-len", "64",
+                "--system-prompt-len", "8", "--question-len", "4", "--output-len", "4", "-c", "1", "-n", "3", "--warmup", "0",
+                "--publish-prefix-url", url, "--tokenizer-model", model.toString(), "--kvshare-operator-token", "op-secret");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+
+        // one PUT of {"token_ids": [...]} for the model, under the default name, with the operator token
+        assertThat(published).containsExactly("PUT /v1/admin/published/m/bench-shared-prefix Bearer op-secret");
+        assertThat(publishedBody.propertyNames()).containsExactly("token_ids");
+        JsonNode ids = publishedBody.get("token_ids");
+        assertThat(ids.size()).isPositive().satisfies(n -> assertThat(n % 16).isZero());
+        // the ids start every tenant's chat-rendered prompt: what the scheduler tokenizes and kvshare hashes
+        SharedPrefixWorkload workload = new SharedPrefixWorkload(0, Words.tenantNames(3), 64, 8, 8, 4, 4);
+        for (String tenant : workload.tenants()) {
+            int[] prompt = PrefixPublisher.promptIds(model, workload, tenant);
+            for (int i = 0; i < ids.size(); i++) {
+                assertThat(prompt[i]).as("token %d of %s's prompt", i, tenant).isEqualTo(ids.get(i).asInt());
+            }
+        }
+        // ... and the command had kvshare confirm it, with a probe tenant's token ids
+        assertThat(hitQueries).hasSize(1);
+        assertThat(hitQueries.peek().get("model").asString()).isEqualTo("m");
+        assertThat(r.out()).contains("published " + ids.size() + " tokens (" + ids.size() / 16 + " blocks)")
+                .contains("kvshare matches all " + ids.size() / 16 + " published blocks");
+        JsonNode params = r.json().get("config").get("workload_params");
+        assertThat(params.get("published_prefix_tokens").asInt()).isEqualTo(ids.size());
+        assertThat(params.get("published_prefix_blocks_matched").asInt()).isEqualTo(ids.size() / 16);
+        assertThat(params.get("published_prefix_name").asString()).isEqualTo("bench-shared-prefix");
+        // the instance's finished requests, per --metrics-url (the stand-in has no request counter: 0)
+        assertThat(r.json().get("summary").get("instances")).hasSize(1);
+    }
+
+    @Test
+    void publishPrefix_refused_failsBeforeTheRunWithKvsharesAnswer() {
+        publishStatus = 403;
+        Path model = tinyModel();
+        Run r = run("--url", url, "--model", "m", "--workload", "shared-prefix", "--tenants", "2", "--shared-prefix-len", "64",
+                "--system-prompt-len", "8", "--question-len", "4", "--output-len", "4", "-c", "1", "-n", "2", "--warmup", "0",
+                "--publish-prefix-url", url, "--tokenizer-model", model.toString(), "--kvshare-operator-token", "wrong");
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("publishing the shared prefix at " + url + "/v1/admin/published/m/bench-shared-prefix failed: HTTP 403")
+                .contains("operator token required").contains("--kvshare-operator-token");
+        assertThat(numRequests.get()).isZero();
+        assertThat(r.json()).isNull();
     }
 
     @Test
