@@ -76,6 +76,11 @@ class KvshareEndToEndTest {
         inferenceUrl = "http://localhost:" + inference.getEnvironment().getProperty("local.server.port");
         kvshare = startKvshare();
         await(() -> get(inferenceUrl + "/actuator/health/readiness").contains("\"UP\""), "the instance is ready");
+        // kvshare reads the registry every 200 ms: until it has seen the instance, every query for
+        // "tiny" is model_not_found, whatever else it asks
+        // (a tenant of its own: a token-id query gives its tenant a salt, and "never-seen" must stay unknown)
+        await(() -> !post(kvshareUrl + "/v1/hits", "{\"model\":\"tiny\",\"tenant\":\"setup-probe\",\"queries\":[{\"token_ids\":[1]}]}",
+                null).contains("model_not_found"), "kvshare sees the instance's model");
     }
 
     private ConfigurableApplicationContext startKvshare() {
