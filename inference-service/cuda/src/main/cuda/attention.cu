@@ -38,16 +38,10 @@ template <> struct KvLoad<__half> {
     static __device__ __forceinline__ VV ldv(const __half* p) { return __ldg(reinterpret_cast<const uint2*>(p)); }
     static __device__ __forceinline__ KV zk() { return make_uint4(0, 0, 0, 0); }
     static __device__ __forceinline__ VV zv() { return make_uint2(0, 0); }
-    static __device__ __forceinline__ void cvtk(const KV& u, float* f) {
-        h2(u.x, f); h2(u.y, f + 2); h2(u.z, f + 4); h2(u.w, f + 6);
-    }
-    static __device__ __forceinline__ void cvtv(const VV& u, float* f) { h2(u.x, f); h2(u.y, f + 2); }
-    static __device__ __forceinline__ void h2(unsigned w, float* f) {
-        __half2_raw raw;
-        raw.x = (unsigned short) (w & 0xffffu);
-        raw.y = (unsigned short) (w >> 16);
-        const float2 v = __half22float2(__half2(raw));
-        f[0] = v.x; f[1] = v.y;
+    static __device__ __forceinline__ void cvtk(const KV& u, float* f) { halves8_to_floats(u, f); }
+    static __device__ __forceinline__ void cvtv(const VV& u, float* f) {
+        half2_bits_to_floats(u.x, f);
+        half2_bits_to_floats(u.y, f + 2);
     }
 };
 template <> struct KvLoad<float> {

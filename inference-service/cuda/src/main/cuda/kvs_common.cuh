@@ -41,6 +41,21 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
     return warp_max(v);
 }
 
+// Two packed halves (the low one first, as they lie in memory) to f[0], f[1].
+__device__ __forceinline__ void half2_bits_to_floats(unsigned w, float* f) {
+    __half2_raw raw;
+    raw.x = (unsigned short) (w & 0xffffu);
+    raw.y = (unsigned short) (w >> 16);
+    const float2 v = __half22float2(__half2(raw));
+    f[0] = v.x; f[1] = v.y;
+}
+
+// Eight packed halves (16 bytes, in memory order) to f[0..7].
+__device__ __forceinline__ void halves8_to_floats(const uint4& u, float* f) {
+    half2_bits_to_floats(u.x, f); half2_bits_to_floats(u.y, f + 2);
+    half2_bits_to_floats(u.z, f + 4); half2_bits_to_floats(u.w, f + 6);
+}
+
 // Weight element loaders: value(row, c) of a matrix with `cols` columns, as in the header's layouts.
 struct WF32 {
     static __device__ __forceinline__ float at(const void* w, const __half*, size_t r, int c, int cols) {

@@ -27,16 +27,7 @@ struct MvF32 {
 };
 struct MvF16 {
     static constexpr int N = 8;
-    static __device__ __forceinline__ void decode(const uint4& u, float* f) {
-        h2(u.x, f); h2(u.y, f + 2); h2(u.z, f + 4); h2(u.w, f + 6);
-    }
-    static __device__ __forceinline__ void h2(unsigned w, float* f) {
-        __half2_raw raw;
-        raw.x = (unsigned short) (w & 0xffffu);
-        raw.y = (unsigned short) (w >> 16);
-        const float2 v = __half22float2(__half2(raw));
-        f[0] = v.x; f[1] = v.y;
-    }
+    static __device__ __forceinline__ void decode(const uint4& u, float* f) { halves8_to_floats(u, f); }
 };
 struct MvBF16 {
     static constexpr int N = 8;

@@ -73,10 +73,7 @@ public final class CudaBackend implements Backend {
         }
 
         @Override
-        public Backend open(int numThreads) {
-            if (!(CudaProbe.probe() instanceof BackendAvailability.Available available)) {
-                throw new IllegalStateException("the CUDA backend cannot run here: " + CudaProbe.probe());
-            }
+        public Backend open(BackendAvailability.Available available, int numThreads) {
             return new CudaBackend(available.description());
         }
     }

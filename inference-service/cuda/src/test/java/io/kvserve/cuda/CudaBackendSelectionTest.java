@@ -20,10 +20,11 @@ class CudaBackendSelectionTest {
     @Test
     void select_autoOnAMachineWithoutDriver_fallsBackToTheCpuNamingTheMissingLibrary() {
         assumeTrue(CudaProbe.probe() instanceof BackendAvailability.Unavailable, "this machine has a CUDA driver");
-        try (var backend = Backends.select("auto", 1).backend()) {
+        Backends.Selection selection = Backends.select("auto", 1);
+        try (var backend = selection.backend()) {
             assertThat(backend.name()).isEqualTo("cpu");
         }
-        assertThat(Backends.select("auto", 1).explanation()).startsWith("auto: cuda unavailable (").endsWith("; cpu: "
+        assertThat(selection.explanation()).startsWith("auto: cuda unavailable (").endsWith("; cpu: "
                 + Runtime.getRuntime().availableProcessors() + " cores");
     }
 

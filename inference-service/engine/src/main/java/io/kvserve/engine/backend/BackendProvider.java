@@ -23,9 +23,11 @@ public interface BackendProvider {
     BackendAvailability probe();
 
     /**
-     * Opens the backend; call only after {@link #probe()} said it is available.
+     * Opens the backend on what {@link #probe()} found (its device description), so nothing is
+     * probed twice.
      *
+     * @param available  this provider's own probe answer
      * @param numThreads CPU threads the backend may use (the CPU backend's kernels; 0 for all cores)
      */
-    Backend open(int numThreads);
+    Backend open(BackendAvailability.Available available, int numThreads);
 }

@@ -54,7 +54,8 @@ public final class Backends {
             for (BackendProvider provider : byPriority) {
                 switch (provider.probe()) {
                     case BackendAvailability.Available available -> {
-                        return new Selection(provider.open(numThreads), "auto: " + passedOver + available.description());
+                        return new Selection(provider.open(available, numThreads),
+                                "auto: " + passedOver + available.description());
                     }
                     case BackendAvailability.Unavailable unavailable ->
                             passedOver.append(provider.name()).append(" unavailable (").append(unavailable.reason()).append("); ");
@@ -66,7 +67,7 @@ public final class Backends {
             if (provider.name().equals(name)) {
                 return switch (provider.probe()) {
                     case BackendAvailability.Available available ->
-                            new Selection(provider.open(numThreads), name + ": " + available.description());
+                            new Selection(provider.open(available, numThreads), name + ": " + available.description());
                     case BackendAvailability.Unavailable unavailable -> throw new IllegalArgumentException(
                             "kvserve.engine.backend=" + name + " cannot run here: " + unavailable.reason()
                                     + "; use auto or cpu");

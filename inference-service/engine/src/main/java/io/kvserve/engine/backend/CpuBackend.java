@@ -80,7 +80,7 @@ public final class CpuBackend implements Backend {
         }
 
         @Override
-        public Backend open(int numThreads) {
+        public Backend open(BackendAvailability.Available available, int numThreads) {
             return vector(numThreads);
         }
     }

@@ -42,7 +42,7 @@ class BackendsTest {
         }
 
         @Override
-        public Backend open(int numThreads) {
+        public Backend open(BackendAvailability.Available available, int numThreads) {
             opened.add(numThreads);
             return new Backend() {
                 @Override
